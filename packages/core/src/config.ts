@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+import { ConfigError } from './errors.js';
+
+/** Splits a comma-separated env value into trimmed, non-empty parts. */
+export function csv(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}
+
+/** A boolean env var: true/false, 1/0, yes/no, on/off (never z.coerce.boolean, which reads "false" as true). */
+export const envBoolean = (fallback: boolean) => z.stringbool().default(fallback);
+
+/** A comma-separated list env var. */
+export const envList = () =>
+  z
+    .string()
+    .optional()
+    .transform((value) => csv(value));
+
+const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** Settings every service shares. A service extends this with its own. */
+export const baseConfigSchema = z.object({
+  PORT: int(0, 65535, 3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MCP_API_KEYS: envList(),
+  MCP_ALLOWED_HOSTS: envList(),
+  MCP_ALLOWED_ORIGINS: envList(),
+  MCP_READ_ONLY: envBoolean(false),
+  MCP_TOOLSETS: envList(),
+  MCP_STATELESS: envBoolean(false),
+  MCP_MAX_SESSIONS: int(1, 1_000_000, 1000),
+  MCP_SESSION_IDLE_MS: int(1000, 86_400_000, 600_000),
+  MCP_SSE_HEARTBEAT_MS: int(0, 3_600_000, 15_000),
+  MCP_RATE_LIMIT: int(0, 10_000_000, 600),
+  MCP_BODY_LIMIT: int(1024, 64 * 1024 * 1024, 1024 * 1024),
+  MCP_TOOL_TIMEOUT_MS: int(100, 3_600_000, 55_000),
+  MCP_SHUTDOWN_GRACE_MS: int(0, 60_000, 8_000),
+  MCP_TRUST_PROXY: envBoolean(false),
+  MCP_DEBUG: envBoolean(false),
+  MCP_CONFIG_FILE: z.string().optional(),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/** Any schema whose output carries the base settings. */
+export type ConfigSchema<C extends BaseConfig = BaseConfig> = z.ZodType<C, Record<string, unknown>>;
+
+type EnvLike = Record<string, string | undefined>;
+
+/**
+ * Reads the optional YAML file named by MCP_CONFIG_FILE: a flat map of setting names (any case)
+ * to values. The environment wins over the file, so a container can override one value.
+ */
+function readConfigFile(path: string): EnvLike {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`MCP_CONFIG_FILE: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`MCP_CONFIG_FILE: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`MCP_CONFIG_FILE: ${path} must be a map of SETTING: value`);
+  }
+  const out: EnvLike = {};
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (value === null || value === undefined) continue;
+    out[key.toUpperCase()] = Array.isArray(value) ? value.map(String).join(',') : String(value);
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * Validates settings once and freezes them. A bad value throws ConfigError with one line naming the
+ * variable, e.g. `PORT: Too big: expected number to be <=65535 (got "70000")`.
+ */
+export function loadConfig<C extends BaseConfig>(schema: ConfigSchema<C>, env: EnvLike = process.env): Readonly<C> {
+  const file = env['MCP_CONFIG_FILE'];
+  const merged: EnvLike = file ? { ...readConfigFile(file), ...env } : { ...env };
+  // Empty strings mean "unset" (compose files often write `VAR=`).
+  for (const [key, value] of Object.entries(merged)) if (value === '') delete merged[key];
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = issue?.path.map(String).join('.') ?? '';
+    const got = key && key in merged ? ` (got ${JSON.stringify(merged[key])})` : '';
+    throw new ConfigError(`${key || 'config'}: ${issue?.message ?? 'invalid'}${got}`);
+  }
+  return deepFreeze(result.data);
+}

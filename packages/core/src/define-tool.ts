@@ -1,0 +1,104 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+
+/** The four MCP tool annotations; all are required so that clients never have to guess. */
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
+
+export type TransportKind = 'sse' | 'streamable-http' | 'rpc' | 'in-process';
+
+/** Who is calling: derived from the API key (never the key itself) or the client address. */
+export interface Identity {
+  /** Stable, non-secret id: `key:<8 hex of sha256>` or `anonymous`. */
+  id: string;
+  /** True when the request carried a valid API key. */
+  authenticated: boolean;
+}
+
+/** Everything a handler may use. Built per call by the core; handlers never read process.env. */
+export interface ToolContext<Config, Deps> {
+  config: Readonly<Config>;
+  deps: Deps;
+  identity: Identity;
+  transport: TransportKind;
+  requestId: string;
+  logger: Logger;
+  /** Fires on timeout (MCP_TOOL_TIMEOUT_MS), client cancellation, disconnect or shutdown. */
+  signal: AbortSignal;
+  /** Sends notifications/progress when the client asked for it (a progressToken); otherwise a no-op. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Sends an MCP log message (notifications/message) at or above the session's level; no-op on /rpc. */
+  log(level: LogLevel, data: unknown): Promise<void>;
+}
+
+/** The shape of a tool's result content when a handler wants to return more than JSON (images, audio). */
+export interface RichContent {
+  type: 'text' | 'image' | 'audio';
+  text?: string;
+  data?: string;
+  mimeType?: string;
+}
+
+/** A handler returns plain output; the core builds content + structuredContent from it. */
+export interface ToolDefinition<
+  Input extends z.ZodObject = z.ZodObject,
+  Output extends z.ZodObject | undefined = z.ZodObject | undefined,
+  Config = unknown,
+  Deps = unknown,
+  Toolset extends string = string,
+> {
+  name: string;
+  title: string;
+  description: string;
+  toolset: Toolset;
+  input: Input;
+  output?: Output;
+  annotations: ToolAnnotations;
+  /**
+   * Extra content blocks that replace the JSON text block (e.g. an image). When set, the handler's
+   * output still becomes structuredContent; `content(output)` decides what the model sees.
+   */
+  content?: (output: Output extends z.ZodObject ? z.infer<Output> : Record<string, unknown>) => RichContent[];
+  handler: (
+    input: z.infer<Input>,
+    ctx: ToolContext<Config, Deps>,
+  ) => Promise<Output extends z.ZodObject ? z.input<Output> : Record<string, unknown>>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry stores tools of every input type
+export type AnyToolDefinition = ToolDefinition<any, any, any, any, string>;
+
+const TOOL_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** Declares a tool. Checks the name at definition time so that a typo fails at import, not in production. */
+export function defineTool<
+  Input extends z.ZodObject,
+  Output extends z.ZodObject | undefined = undefined,
+  Config = unknown,
+  Deps = unknown,
+  Toolset extends string = string,
+>(tool: ToolDefinition<Input, Output, Config, Deps, Toolset>): ToolDefinition<Input, Output, Config, Deps, Toolset> {
+  if (!TOOL_NAME.test(tool.name)) {
+    throw new Error(`Tool name "${tool.name}" must match ${TOOL_NAME.source} (snake_case, verb first)`);
+  }
+  if (tool.description.trim().length === 0) throw new Error(`Tool "${tool.name}" needs a description`);
+  return tool;
+}
+
+export { TOOL_NAME };
+
+/**
+ * Binds defineTool to one service's config, dependencies and toolsets so that handlers get a typed
+ * `ctx` without annotations: `export const defineSqliteTool = toolDefiner<SqliteConfig, SqliteDeps, 'read' | 'write'>();`
+ */
+export function toolDefiner<Config, Deps, Toolset extends string = string>() {
+  return <Input extends z.ZodObject, Output extends z.ZodObject | undefined = undefined>(
+    tool: ToolDefinition<Input, Output, Config, Deps, Toolset>,
+  ): ToolDefinition<Input, Output, Config, Deps, Toolset> => defineTool(tool);
+}
