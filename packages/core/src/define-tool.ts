@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { BaseLogger } from 'pino';
 import type { z } from 'zod';
 
 /** The four MCP tool annotations; all are required so that clients never have to guess. */
@@ -10,6 +10,9 @@ export interface ToolAnnotations {
 }
 
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
+
+/** The pino methods a handler may use (a request logger or the service logger). */
+export type ToolLogger = Pick<BaseLogger, 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'>;
 
 export type TransportKind = 'sse' | 'streamable-http' | 'rpc' | 'in-process';
 
@@ -28,7 +31,7 @@ export interface ToolContext<Config, Deps> {
   identity: Identity;
   transport: TransportKind;
   requestId: string;
-  logger: Logger;
+  logger: ToolLogger;
   /** Fires on timeout (MCP_TOOL_TIMEOUT_MS), client cancellation, disconnect or shutdown. */
   signal: AbortSignal;
   /** Sends notifications/progress when the client asked for it (a progressToken); otherwise a no-op. */

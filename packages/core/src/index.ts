@@ -1,0 +1,48 @@
+export { buildApp, type BuildAppOptions } from './app.js';
+export { ANONYMOUS, createAuthenticator } from './auth.js';
+export {
+  type BaseConfig,
+  baseConfigSchema,
+  type ConfigSchema,
+  csv,
+  envBoolean,
+  envList,
+  loadConfig,
+} from './config.js';
+export {
+  type AnyServiceDefinition,
+  defineService,
+  type HealthCheck,
+  type ServiceDefinition,
+  type ToolsetMetadata,
+} from './define-service.js';
+export {
+  type AnyToolDefinition,
+  defineTool,
+  type Identity,
+  type LogLevel,
+  type RichContent,
+  type ToolAnnotations,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolLogger,
+  toolDefiner,
+  TOOL_NAME,
+  type TransportKind,
+} from './define-tool.js';
+export {
+  ConfigError,
+  ERROR_CODES,
+  type ErrorCode,
+  isServiceError,
+  JSON_RPC,
+  ServiceError,
+  toServiceError,
+} from './errors.js';
+export { createHostPolicy, hostnameOf } from './host-check.js';
+export { loggerOptions } from './logger.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export { createRateLimiter, type RateLimiter } from './rate-limit.js';
+export { RpcError, selectTools, type ToolListEntry, ToolRegistry, type ToolResult } from './registry.js';
+export { runService } from './run-service.js';
+export { MemorySessionStore, type Session, type SessionStore } from './sessions.js';

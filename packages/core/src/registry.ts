@@ -1,0 +1,320 @@
+import { z } from 'zod';
+
+import type { ToolsetMetadata } from './define-service.js';
+import type { AnyToolDefinition, Identity, LogLevel, RichContent, ToolLogger, TransportKind } from './define-tool.js';
+import { type ErrorCode, JSON_RPC, ServiceError, toServiceError } from './errors.js';
+import type { Metrics } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** A tool as tools/list shows it (MCP `Tool`). */
+export interface ToolListEntry {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: Record<string, unknown> & { type: 'object' };
+  outputSchema?: Record<string, unknown> & { type: 'object' };
+  annotations: AnyToolDefinition['annotations'] & { title: string };
+}
+
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image' | 'audio'; data: string; mimeType: string };
+
+/** MCP CallToolResult. */
+export interface ToolResult {
+  [key: string]: unknown;
+  content: ContentBlock[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/** A protocol-level failure (unknown tool): a JSON-RPC error, not a tool result. */
+export class RpcError extends Error {
+  override readonly name = 'RpcError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Per-call facts the transport knows. */
+export interface CallContext {
+  identity: Identity;
+  /** Rate-limit key: the identity for key holders, the client address for anonymous callers. */
+  rateKey: string;
+  transport: TransportKind;
+  requestId: string;
+  logger: ToolLogger;
+  /** Aborts when the client cancels or disconnects. */
+  signal?: AbortSignal;
+  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
+  log?: (level: LogLevel, data: unknown) => Promise<void>;
+}
+
+export interface CallOutcome {
+  result: ToolResult;
+  /** Set when the call failed; lets /rpc choose an HTTP status. */
+  errorCode?: ErrorCode;
+}
+
+export interface RegistryOptions {
+  service: string;
+  tools: readonly AnyToolDefinition[];
+  toolsets: Record<string, ToolsetMetadata>;
+  config: Readonly<{
+    MCP_READ_ONLY: boolean;
+    MCP_TOOLSETS: readonly string[];
+    MCP_TOOL_TIMEOUT_MS: number;
+    MCP_DEBUG: boolean;
+  }>;
+  deps: unknown;
+  metrics?: Metrics;
+  rateLimiter?: RateLimiter;
+}
+
+const JSON_SCHEMA_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
+
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> & { type: 'object' } {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  if (json['type'] !== 'object') throw new Error('Tool schemas must be objects at the top level');
+  return { ...json, $schema: JSON_SCHEMA_2020_12, type: 'object' };
+}
+
+/** Picks the tools that exist under this config: toolsets first, then read-only. */
+export function selectTools(
+  tools: readonly AnyToolDefinition[],
+  toolsets: Record<string, ToolsetMetadata>,
+  config: { MCP_READ_ONLY: boolean; MCP_TOOLSETS: readonly string[] },
+): AnyToolDefinition[] {
+  const requested = config.MCP_TOOLSETS;
+  let enabled: Set<string>;
+  if (requested.length === 0 || requested.includes('default')) {
+    enabled = new Set(Object.entries(toolsets).flatMap(([id, meta]) => (meta.default ? [id] : [])));
+    for (const id of requested) if (id !== 'default') enabled.add(id);
+  } else if (requested.includes('all')) {
+    enabled = new Set(Object.keys(toolsets));
+  } else {
+    enabled = new Set(requested);
+  }
+  for (const id of enabled) {
+    if (!(id in toolsets)) {
+      throw new ServiceError(
+        'INVALID_INPUT',
+        `MCP_TOOLSETS: unknown toolset "${id}" (known: ${Object.keys(toolsets).join(', ')}, all, default)`,
+      );
+    }
+  }
+  return tools.filter((tool) => enabled.has(tool.toolset) && (!config.MCP_READ_ONLY || tool.annotations.readOnlyHint));
+}
+
+function summarizeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'arguments';
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+function errorResult(message: string): ToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+/**
+ * The single dispatch path: every transport ends in `call()`. Schemas and the tools/list answer are
+ * computed once here; input is validated once; the handler runs under a deadline with an abort
+ * signal; one audit line and one metric sample are recorded per call.
+ */
+export class ToolRegistry {
+  readonly tools: ReadonlyMap<string, AnyToolDefinition>;
+  /** The tools/list result, computed once. */
+  readonly listResult: { tools: ToolListEntry[] };
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly shutdown = new AbortController();
+
+  constructor(private readonly options: RegistryOptions) {
+    const selected = selectTools(options.tools, options.toolsets, options.config);
+    this.tools = new Map(selected.map((tool) => [tool.name, tool]));
+    this.listResult = {
+      tools: selected.map((tool) => {
+        const entry: ToolListEntry = {
+          name: tool.name,
+          title: tool.title,
+          description: tool.description,
+          inputSchema: toJsonSchema(tool.input as z.ZodType, 'input'),
+          annotations: { title: tool.title, ...tool.annotations },
+        };
+        if (tool.output) entry.outputSchema = toJsonSchema(tool.output as z.ZodType, 'output');
+        return entry;
+      }),
+    };
+  }
+
+  get size(): number {
+    return this.tools.size;
+  }
+
+  /** Tool calls still running; shutdown waits for them. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /** Aborts every running call (their handlers see ctx.signal fire) and waits up to `ms` for them. */
+  async drain(ms: number): Promise<void> {
+    const all = Promise.allSettled([...this.inFlight]);
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    const finished = await Promise.race([all.then(() => true), deadline.then(() => false)]);
+    if (!finished) {
+      this.shutdown.abort(new ServiceError('UNAVAILABLE', 'The server is shutting down'));
+      await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+    }
+  }
+
+  /** Runs a tool. Throws RpcError only for protocol errors (unknown tool); everything else is a result. */
+  async call(name: string, args: unknown, ctx: CallContext): Promise<CallOutcome> {
+    const tool = this.tools.get(name);
+    if (!tool) throw new RpcError(JSON_RPC.INVALID_PARAMS, `Unknown tool: ${name}`);
+    const started = performance.now();
+    const promise = this.run(tool, args, ctx);
+    this.inFlight.add(promise);
+    try {
+      const outcome = await promise;
+      this.record(tool.name, ctx, outcome, performance.now() - started);
+      return outcome;
+    } finally {
+      this.inFlight.delete(promise);
+    }
+  }
+
+  private async run(tool: AnyToolDefinition, args: unknown, ctx: CallContext): Promise<CallOutcome> {
+    const { config, rateLimiter } = this.options;
+    const wait = rateLimiter?.take(ctx.rateKey) ?? 0;
+    if (wait > 0) {
+      return {
+        result: errorResult(`Rate limit exceeded: too many tool calls; retry in ${wait} s`),
+        errorCode: 'RATE_LIMITED',
+      };
+    }
+    // MCP 2025-11-25: invalid arguments are a tool execution error, so that the model can correct itself.
+    const parsed = (tool.input as z.ZodType).safeParse(args ?? {});
+    if (!parsed.success) {
+      return {
+        result: errorResult(`Invalid arguments for ${tool.name}: ${summarizeZodError(parsed.error)}`),
+        errorCode: 'INVALID_INPUT',
+      };
+    }
+
+    const controller = new AbortController();
+    const signals = [controller.signal, this.shutdown.signal];
+    if (ctx.signal) signals.push(ctx.signal);
+    const signal = AbortSignal.any(signals);
+    const timeoutMs = config.MCP_TOOL_TIMEOUT_MS;
+    const timer = setTimeout(
+      () => controller.abort(new ServiceError('TIMEOUT', `${tool.name} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(abortReason(signal));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => undefined);
+    try {
+      const output = await Promise.race([
+        tool.handler(parsed.data, {
+          config: config,
+          deps: this.options.deps,
+          identity: ctx.identity,
+          transport: ctx.transport,
+          requestId: ctx.requestId,
+          logger: ctx.logger,
+          signal,
+          progress: ctx.progress ?? noop,
+          log: ctx.log ?? noop,
+        }),
+        aborted,
+      ]);
+      return { result: this.toResult(tool, output) };
+    } catch (error) {
+      const failure = signal.aborted && !(error instanceof ServiceError) ? abortReason(signal) : error;
+      const serviceError = toServiceError(failure, config.MCP_DEBUG);
+      if (serviceError.code === 'INTERNAL') {
+        ctx.logger.error({ err: failure, tool: tool.name, requestId: ctx.requestId }, 'tool failed unexpectedly');
+      }
+      return { result: errorResult(serviceError.message), errorCode: serviceError.code };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private toResult(tool: AnyToolDefinition, output: unknown): ToolResult {
+    const structured =
+      output !== null && typeof output === 'object' && !Array.isArray(output)
+        ? (output as Record<string, unknown>)
+        : { result: output };
+    const content: ContentBlock[] = tool.content
+      ? (tool.content(structured) as RichContent[]).map(toContentBlock)
+      : [{ type: 'text', text: JSON.stringify(structured) }];
+    return { content, structuredContent: structured };
+  }
+
+  private record(tool: string, ctx: CallContext, outcome: CallOutcome, ms: number): void {
+    const label = outcomeLabel(outcome.errorCode);
+    const { metrics } = this.options;
+    if (metrics) {
+      metrics.toolCalls.inc({ tool, outcome: label });
+      metrics.toolDuration.observe({ tool }, ms / 1000);
+    }
+    // The audit line: who called what, how long, how it ended. Never arguments (they may hold secrets).
+    ctx.logger.info(
+      {
+        audit: true,
+        tool,
+        identity: ctx.identity.id,
+        transport: ctx.transport,
+        requestId: ctx.requestId,
+        duration_ms: Math.round(ms * 100) / 100,
+        outcome: label,
+      },
+      'tool call',
+    );
+  }
+}
+
+function toContentBlock(block: RichContent): ContentBlock {
+  if (block.type === 'text') return { type: 'text', text: block.text ?? '' };
+  return { type: block.type, data: block.data ?? '', mimeType: block.mimeType ?? 'application/octet-stream' };
+}
+
+function abortReason(signal: AbortSignal): ServiceError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof ServiceError) return reason;
+  return new ServiceError('CANCELLED', 'The request was cancelled');
+}
+
+function outcomeLabel(code: ErrorCode | undefined): string {
+  switch (code) {
+    case undefined:
+      return 'ok';
+    case 'INVALID_INPUT':
+      return 'invalid';
+    case 'TIMEOUT':
+      return 'timeout';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'RATE_LIMITED':
+      return 'rate_limited';
+    case 'INTERNAL':
+      return 'internal';
+    default:
+      return 'error';
+  }
+}
+
+const noop = async (): Promise<void> => {};

@@ -1,0 +1,60 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+
+import type { Identity } from './define-tool.js';
+
+export type SessionTransportKind = 'sse' | 'streamable-http';
+
+/** One MCP session: a transport and its protocol engine, bound to the identity that opened it. */
+export interface Session {
+  id: string;
+  kind: SessionTransportKind;
+  identity: Identity;
+  transport: Transport;
+  createdAt: number;
+  lastSeen: number;
+  /** Open long-lived streams (legacy SSE stream, Streamable HTTP GET stream): not idle while > 0. */
+  openStreams: number;
+  /** Requests being handled right now. */
+  active: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The session table. Behind an interface so that a shared store can stand in when a service runs as
+ * several replicas (the transports themselves stay in the process that owns the stream).
+ */
+export interface SessionStore {
+  get(id: string): Session | undefined;
+  set(session: Session): void;
+  delete(id: string): boolean;
+  readonly size: number;
+  values(): IterableIterator<Session>;
+}
+
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, Session>();
+  get(id: string): Session | undefined {
+    return this.sessions.get(id);
+  }
+  set(session: Session): void {
+    this.sessions.set(session.id, session);
+  }
+  delete(id: string): boolean {
+    return this.sessions.delete(id);
+  }
+  get size(): number {
+    return this.sessions.size;
+  }
+  values(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+}
+
+/** Sessions idle longer than `idleMs`, with no open stream and nothing running. */
+export function expiredSessions(store: SessionStore, idleMs: number, now = Date.now()): Session[] {
+  const out: Session[] = [];
+  for (const session of store.values()) {
+    if (session.openStreams === 0 && session.active === 0 && now - session.lastSeen > idleMs) out.push(session);
+  }
+  return out;
+}

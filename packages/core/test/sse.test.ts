@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { httpRequest, startService, type StartedService } from '../../testing/src/index.js';
+import { echoService } from './helpers/echo-service.js';
+
+describe('legacy HTTP+SSE (/sse + /messages)', () => {
+  let svc: StartedService;
+  beforeAll(async () => {
+    svc = await startService(echoService, { env: { MCP_SSE_HEARTBEAT_MS: '100' } });
+  });
+  afterAll(async () => svc.close());
+
+  it('announces the message endpoint, disables proxy buffering and sends keepalive comments', async () => {
+    const res = await httpRequest(`${svc.url}/sse`, { headers: { accept: 'text/event-stream' }, readMs: 350 });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toContain('text/event-stream');
+    expect(res.headers['x-accel-buffering']).toBe('no');
+    expect(res.headers['cache-control']).toContain('no-cache');
+    expect(res.text).toMatch(/^event: endpoint\ndata: \/messages\?sessionId=[0-9a-f-]{36}\n\n/);
+    expect(res.text.match(/^: keepalive$/gm)?.length ?? 0).toBeGreaterThanOrEqual(2);
+  });
+
+  it('serves the original plan stream name /mcp/v1/sse', async () => {
+    const res = await httpRequest(`${svc.url}/mcp/v1/sse`, { readMs: 100 });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('event: endpoint');
+  });
+
+  it('removes the session when the stream closes', async () => {
+    await httpRequest(`${svc.url}/sse`, { readMs: 50 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect([...svc.app.mcp.sessions.values()].filter((s) => s.kind === 'sse')).toHaveLength(0);
+  });
+
+  it('answers an unknown or missing sessionId with 404 / 400', async () => {
+    const unknown = await httpRequest(`${svc.url}/messages?sessionId=nope`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    expect(unknown.status).toBe(404);
+    const missing = await httpRequest(`${svc.url}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    expect(missing.status).toBe(400);
+  });
+});

@@ -1,0 +1,31 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export type ClientTransportKind = 'sse' | 'streamable-http';
+
+export interface ConnectOptions {
+  headers?: Record<string, string>;
+  name?: string;
+}
+
+/** Connects the official SDK client to a running service over /sse or /mcp. */
+export async function connectClient(
+  baseUrl: string,
+  kind: ClientTransportKind,
+  options: ConnectOptions = {},
+): Promise<Client> {
+  const client = new Client({ name: options.name ?? 'mcp-sse-test', version: '1.0.0' });
+  const headers = options.headers ?? {};
+  const transport =
+    kind === 'sse'
+      ? new SSEClientTransport(new URL('/sse', baseUrl), {
+          requestInit: { headers },
+          eventSourceInit: {
+            fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+          },
+        })
+      : new StreamableHTTPClientTransport(new URL('/mcp', baseUrl), { requestInit: { headers } });
+  await client.connect(transport);
+  return client;
+}
