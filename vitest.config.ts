@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
+  resolve: { conditions: ['@mcp-sse/source'] },
+  ssr: { resolve: { conditions: ['@mcp-sse/source'] } },
   test: {
     projects: ['packages/*', 'services/*'],
   },

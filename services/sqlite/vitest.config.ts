@@ -1,8 +1,8 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
+  resolve: { conditions: ['@mcp-sse/source'] },
+  ssr: { resolve: { conditions: ['@mcp-sse/source'] } },
   test: {
     name: '@mcp-sse/sqlite',
     include: ['test/**/*.test.ts'],
