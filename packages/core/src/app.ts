@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 import { createAuthenticator } from './auth.js';
 import type { BaseConfig } from './config.js';
@@ -70,6 +70,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     forceCloseConnections: 'idle',
   });
 
+  const { extendServer } = service;
   const sessions = options.sessions ?? new MemorySessionStore();
   const state: CoreState = {
     service,
@@ -98,6 +99,9 @@ export async function buildApp<Config extends BaseConfig, Deps>(
         rateKey,
         transport,
         logger: logger,
+        ...(extendServer
+          ? { extend: (server) => extendServer(server, { config, deps, identity, transport, logger }) }
+          : {}),
       }),
     reserveSession: async () => {
       if (sessions.size < config.MCP_MAX_SESSIONS) return true;
@@ -113,7 +117,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, raw, done) => {
     if (raw === '' || raw.length === 0) return done(null, undefined);
-    jsonParser(request, raw.toString(), done);
+    void jsonParser(request, raw.toString(), done);
   });
 
   app.addHook('onResponse', (request, reply, done) => {

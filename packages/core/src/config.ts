@@ -80,7 +80,8 @@ function readConfigFile(path: string): EnvLike {
   const out: EnvLike = {};
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (value === null || value === undefined) continue;
-    out[key.toUpperCase()] = Array.isArray(value) ? value.map(String).join(',') : String(value);
+    const text = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+    out[key.toUpperCase()] = Array.isArray(value) ? value.map(text).join(',') : text(value);
   }
   return out;
 }

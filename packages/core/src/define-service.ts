@@ -1,7 +1,8 @@
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from 'pino';
 
 import type { BaseConfig, ConfigSchema } from './config.js';
-import type { AnyToolDefinition } from './define-tool.js';
+import type { AnyToolDefinition, Identity, TransportKind } from './define-tool.js';
 
 export interface ToolsetMetadata {
   description: string;
@@ -11,6 +12,16 @@ export interface ToolsetMetadata {
 
 /** A dependency check for /health: resolves when healthy, throws (with a safe message) when not. */
 export type HealthCheck = () => Promise<void | Record<string, unknown>>;
+
+/** What extendServer knows about the session it extends. */
+export interface ServerExtensionContext<Config, Deps> {
+  config: Readonly<Config>;
+  deps: Deps;
+  /** Who opened the session. */
+  identity: Identity;
+  transport: TransportKind;
+  logger: Logger;
+}
 
 export interface ServiceDefinition<Config extends BaseConfig = BaseConfig, Deps = unknown> {
   /** Short name: `sqlite`; the container is `mcp-<name>`. */
@@ -29,6 +40,15 @@ export interface ServiceDefinition<Config extends BaseConfig = BaseConfig, Deps 
   healthChecks?: (deps: Deps, config: Readonly<Config>) => Record<string, HealthCheck>;
   /** Releases what createContext built; called on shutdown after in-flight calls finish. */
   close?: (deps: Deps) => Promise<void> | void;
+  /**
+   * Adds MCP features beyond tools (resources, prompts, completions, subscriptions) to each session's
+   * protocol engine: called on every new Server of /sse and /mcp, before it connects, so it declares
+   * what it adds with `server.registerCapabilities({ resources: {} })` and answers with
+   * `server.setRequestHandler(...)`. Tools stay with the registry: handling tools/list or tools/call
+   * here throws. It runs for every session (LiteLLM opens one per call), so it only registers
+   * handlers; shared state belongs in deps. /rpc serves tools only and does not see these features.
+   */
+  extendServer?: (server: Server, ctx: ServerExtensionContext<Config, Deps>) => void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a service of any config/deps

@@ -1,3 +1,11 @@
+import type {
+  ClientCapabilities,
+  CreateMessageRequestParamsBase,
+  CreateMessageResult,
+  ElicitRequestFormParams,
+  ElicitRequestURLParams,
+  ElicitResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { BaseLogger } from 'pino';
 import type { z } from 'zod';
 
@@ -24,6 +32,21 @@ export interface Identity {
   authenticated: boolean;
 }
 
+/**
+ * The client at the other end of an MCP session, for requests back to it while a tool runs. Requests
+ * travel on the call's own stream and are cancelled with it (ctx.signal). A client that did not declare
+ * the capability gets a ServiceError('UNAVAILABLE') without a round trip; an error answer from the
+ * client becomes UPSTREAM_FAILED.
+ */
+export interface ClientSession {
+  /** What the client declared in initialize (sampling, elicitation, roots). */
+  readonly capabilities: Readonly<ClientCapabilities>;
+  /** sampling/createMessage: asks the client's model for a completion. */
+  createMessage(params: CreateMessageRequestParamsBase): Promise<CreateMessageResult>;
+  /** elicitation/create: asks the user for input (form mode by default). */
+  elicit(params: ElicitRequestFormParams | ElicitRequestURLParams): Promise<ElicitResult>;
+}
+
 /** Everything a handler may use. Built per call by the core; handlers never read process.env. */
 export interface ToolContext<Config, Deps> {
   config: Readonly<Config>;
@@ -38,14 +61,26 @@ export interface ToolContext<Config, Deps> {
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Sends an MCP log message (notifications/message) at or above the session's level; no-op on /rpc. */
   log(level: LogLevel, data: unknown): Promise<void>;
+  /** The calling MCP session (sampling, elicitation); undefined on /rpc, which has no way back to the client. */
+  session?: ClientSession;
 }
 
-/** The shape of a tool's result content when a handler wants to return more than JSON (images, audio). */
+/** A resource embedded in a tool result: text, or binary as base64 `blob`. */
+export interface EmbeddedResourceContent {
+  uri: string;
+  mimeType?: string;
+  text?: string;
+  blob?: string;
+}
+
+/** The shape of a tool's result content when a handler wants to return more than JSON (images, audio, resources). */
 export interface RichContent {
-  type: 'text' | 'image' | 'audio';
+  type: 'text' | 'image' | 'audio' | 'resource';
   text?: string;
   data?: string;
   mimeType?: string;
+  /** For type 'resource' (required there). */
+  resource?: EmbeddedResourceContent;
 }
 
 /** A handler returns plain output; the core builds content + structuredContent from it. */

@@ -13,21 +13,24 @@ export {
   type AnyServiceDefinition,
   defineService,
   type HealthCheck,
+  type ServerExtensionContext,
   type ServiceDefinition,
   type ToolsetMetadata,
 } from './define-service.js';
 export {
   type AnyToolDefinition,
+  type ClientSession,
   defineTool,
+  type EmbeddedResourceContent,
   type Identity,
   type LogLevel,
   type RichContent,
+  TOOL_NAME,
   type ToolAnnotations,
   type ToolContext,
+  toolDefiner,
   type ToolDefinition,
   type ToolLogger,
-  toolDefiner,
-  TOOL_NAME,
   type TransportKind,
 } from './define-tool.js';
 export {

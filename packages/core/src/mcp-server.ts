@@ -1,15 +1,15 @@
-import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
-  ErrorCode,
   ListToolsRequestSchema,
-  type LoggingLevel,
   McpError,
+  type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 
-import type { Identity, LogLevel, TransportKind } from './define-tool.js';
+import type { ClientSession, Identity, LogLevel, TransportKind } from './define-tool.js';
+import { ServiceError } from './errors.js';
 import { RpcError, type ToolRegistry } from './registry.js';
 
 export interface McpServerOptions {
@@ -22,9 +22,16 @@ export interface McpServerOptions {
   rateKey: string;
   transport: TransportKind;
   logger: Logger;
+  /**
+   * The service's extendServer hook bound to this session (resources, prompts, completions...). Runs
+   * before tools are wired so that an extension that claims tools/list or tools/call fails loudly.
+   */
+  extend?: (server: Server) => void;
 }
 
-type CallToolRequest = { params: { name: string; arguments?: Record<string, unknown>; _meta?: { progressToken?: string | number } } };
+type CallToolRequest = {
+  params: { name: string; arguments?: Record<string, unknown>; _meta?: { progressToken?: string | number } };
+};
 
 /**
  * A protocol engine for one session: the SDK's low-level Server whose tools/list and tools/call
@@ -39,6 +46,16 @@ export function createMcpServer(options: McpServerOptions): Server {
     },
   );
   const { registry } = options;
+  if (options.extend) {
+    options.extend(server);
+    for (const method of ['tools/list', 'tools/call']) {
+      try {
+        server.assertCanSetRequestHandler(method);
+      } catch {
+        throw new Error(`extendServer must not handle ${method}: tools are served by the registry only`);
+      }
+    }
+  }
   server.setRequestHandler(ListToolsRequestSchema, () => registry.listResult);
   // Registered through Protocol rather than Server: Server's tools/call wrapper re-validates the
   // request and the result with zod, which the registry already guarantees; skipping it is cheaper.
@@ -69,14 +86,47 @@ export function createMcpServer(options: McpServerOptions): Server {
                 });
               },
         log: async (level: LogLevel, data: unknown) => {
-          await server.sendLoggingMessage({ level: level as LoggingLevel, logger: name, data }, extra.sessionId);
+          await server.sendLoggingMessage({ level: level, logger: name, data }, extra.sessionId);
         },
+        session: clientSession(server, extra.requestId),
       });
       return result;
     } catch (error) {
-      if (error instanceof RpcError) throw new McpError(error.code as ErrorCode, error.message);
+      if (error instanceof RpcError) throw new McpError(error.code, error.message);
       throw error;
     }
   });
   return server;
+}
+
+/** The way back to the client for one tools/call: requests ride the call's stream and die with the call. */
+function clientSession(server: Server, relatedRequestId: RequestId) {
+  return ({ signal, timeoutMs }: { signal: AbortSignal; timeoutMs: number }): ClientSession => {
+    // The registry's deadline governs; the SDK's own 60 s request timeout must not cut in first.
+    const options = { relatedRequestId, signal, timeout: timeoutMs };
+    const ask = async <T>(supported: boolean, method: string, send: () => Promise<T>): Promise<T> => {
+      if (!supported) throw new ServiceError('UNAVAILABLE', `The client does not support ${method}`);
+      try {
+        return await send();
+      } catch (error) {
+        // Timeout and cancellation are reported by the registry from the signal.
+        if (signal.aborted || !(error instanceof McpError)) throw error;
+        throw new ServiceError('UPSTREAM_FAILED', `The client answered ${method} with an error: ${error.message}`);
+      }
+    };
+    const capabilities = () => server.getClientCapabilities() ?? {};
+    return {
+      get capabilities() {
+        return capabilities();
+      },
+      createMessage: (params) =>
+        ask(capabilities().sampling !== undefined, 'sampling/createMessage', () =>
+          server.createMessage(params, options),
+        ),
+      elicit: (params) =>
+        ask(capabilities().elicitation?.[params.mode ?? 'form'] !== undefined, 'elicitation/create', () =>
+          server.elicitInput(params, options),
+        ),
+    };
+  };
 }

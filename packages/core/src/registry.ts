@@ -1,7 +1,16 @@
 import { z } from 'zod';
 
 import type { ToolsetMetadata } from './define-service.js';
-import type { AnyToolDefinition, Identity, LogLevel, RichContent, ToolLogger, TransportKind } from './define-tool.js';
+import type {
+  AnyToolDefinition,
+  ClientSession,
+  EmbeddedResourceContent,
+  Identity,
+  LogLevel,
+  RichContent,
+  ToolLogger,
+  TransportKind,
+} from './define-tool.js';
 import { type ErrorCode, JSON_RPC, ServiceError, toServiceError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -18,7 +27,8 @@ export interface ToolListEntry {
 
 export type ContentBlock =
   | { type: 'text'; text: string }
-  | { type: 'image' | 'audio'; data: string; mimeType: string };
+  | { type: 'image' | 'audio'; data: string; mimeType: string }
+  | { type: 'resource'; resource: EmbeddedResourceContent };
 
 /** MCP CallToolResult. */
 export interface ToolResult {
@@ -51,6 +61,11 @@ export interface CallContext {
   signal?: AbortSignal;
   progress?: (progress: number, total?: number, message?: string) => Promise<void>;
   log?: (level: LogLevel, data: unknown) => Promise<void>;
+  /**
+   * Opens the way back to the client for one call, bound to the call's abort signal and deadline;
+   * only session transports have one.
+   */
+  session?: (options: { signal: AbortSignal; timeoutMs: number }) => ClientSession;
 }
 
 export interface CallOutcome {
@@ -226,7 +241,7 @@ export class ToolRegistry {
     });
     aborted.catch(() => undefined);
     try {
-      const output = await Promise.race([
+      const output: unknown = await Promise.race([
         tool.handler(parsed.data, {
           config: config,
           deps: this.options.deps,
@@ -237,6 +252,7 @@ export class ToolRegistry {
           signal,
           progress: ctx.progress ?? noop,
           log: ctx.log ?? noop,
+          ...(ctx.session ? { session: ctx.session({ signal, timeoutMs }) } : {}),
         }),
         aborted,
       ]);
@@ -259,7 +275,7 @@ export class ToolRegistry {
         ? (output as Record<string, unknown>)
         : { result: output };
     const content: ContentBlock[] = tool.content
-      ? (tool.content(structured) as RichContent[]).map(toContentBlock)
+      ? tool.content(structured).map(toContentBlock)
       : [{ type: 'text', text: JSON.stringify(structured) }];
     return { content, structuredContent: structured };
   }
@@ -289,6 +305,14 @@ export class ToolRegistry {
 
 function toContentBlock(block: RichContent): ContentBlock {
   if (block.type === 'text') return { type: 'text', text: block.text ?? '' };
+  if (block.type === 'resource') {
+    const { resource } = block;
+    // A definition bug, not bad input: it surfaces as an internal error with the tool named in the log.
+    if (!resource || (resource.text === undefined) === (resource.blob === undefined)) {
+      throw new Error('A resource content block needs `resource` with exactly one of text or blob');
+    }
+    return { type: 'resource', resource };
+  }
   return { type: block.type, data: block.data ?? '', mimeType: block.mimeType ?? 'application/octet-stream' };
 }
 

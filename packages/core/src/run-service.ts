@@ -61,7 +61,9 @@ export async function runService<Config extends BaseConfig, Deps>(
       `mcp-${service.name} ${service.version} listening: ${address}/sse ${address}/mcp ${address}/rpc`,
     );
   } catch (error) {
-    process.stderr.write(`mcp-${service.name}: cannot listen on ${config.HOST}:${config.PORT}: ${(error as Error).message}\n`);
+    process.stderr.write(
+      `mcp-${service.name}: cannot listen on ${config.HOST}:${config.PORT}: ${(error as Error).message}\n`,
+    );
     process.exit(1);
   }
 }

@@ -7,8 +7,8 @@ import {
   MCP_POST_HEADERS,
   openSseStream,
   rpc,
-  startService,
   type StartedService,
+  startService,
 } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
@@ -24,7 +24,11 @@ describe('Host and Origin validation (DNS rebinding)', () => {
   afterAll(async () => svc.close());
 
   const post = (path: string, headers: Record<string, string>) =>
-    httpRequest(`${svc.url}${path}`, { method: 'POST', headers: { ...MCP_POST_HEADERS, ...headers }, body: JSON.stringify(INITIALIZE_BODY) });
+    httpRequest(`${svc.url}${path}`, {
+      method: 'POST',
+      headers: { ...MCP_POST_HEADERS, ...headers },
+      body: JSON.stringify(INITIALIZE_BODY),
+    });
 
   it.each(['/mcp', '/rpc', '/messages?sessionId=x'])('refuses a foreign Host on %s with 403', async (path) => {
     const res = await post(path, { host: 'evil.example.com' });
@@ -44,12 +48,26 @@ describe('Host and Origin validation (DNS rebinding)', () => {
   });
 
   it('accepts loopback, the container name and configured hosts and origins', async () => {
-    for (const host of [`localhost:${svc.port}`, `127.0.0.1:${svc.port}`, `[::1]:${svc.port}`, 'mcp-echo:8006', 'gateway.internal']) {
-      const res = await httpRequest(`${svc.url}/rpc`, { method: 'POST', headers: { host, 'content-type': 'application/json' }, body: ping });
+    for (const host of [
+      `localhost:${svc.port}`,
+      `127.0.0.1:${svc.port}`,
+      `[::1]:${svc.port}`,
+      'mcp-echo:8006',
+      'gateway.internal',
+    ]) {
+      const res = await httpRequest(`${svc.url}/rpc`, {
+        method: 'POST',
+        headers: { host, 'content-type': 'application/json' },
+        body: ping,
+      });
       expect(res.status, host).toBe(200);
     }
     for (const origin of ['https://chat.example.org', `http://localhost:${svc.port}`]) {
-      const res = await httpRequest(`${svc.url}/rpc`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: ping });
+      const res = await httpRequest(`${svc.url}/rpc`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json' },
+        body: ping,
+      });
       expect(res.status, origin).toBe(200);
     }
   });
@@ -86,17 +104,22 @@ describe('API keys (MCP_API_KEYS)', () => {
   });
 
   it('accepts a bearer key and an X-API-Key header', async () => {
-    expect((await rpc(svc.url, 'ping', undefined, { headers: { authorization: 'Bearer alpha-key-1' } })).status).toBe(200);
+    expect((await rpc(svc.url, 'ping', undefined, { headers: { authorization: 'Bearer alpha-key-1' } })).status).toBe(
+      200,
+    );
     expect((await rpc(svc.url, 'ping', undefined, { headers: { 'x-api-key': 'beta-key-2' } })).status).toBe(200);
   });
 
-  it.each(['sse', 'streamable-http'] as const)('lets the SDK client in with a key over %s, and not without', async (kind) => {
-    await expect(connectClient(svc.url, kind)).rejects.toThrow();
-    const client = await connectClient(svc.url, kind, { headers: { authorization: 'Bearer alpha-key-1' } });
-    const result = await client.callTool({ name: 'echo', arguments: { message: 'authed' } });
-    expect(result.structuredContent).toEqual({ message: 'authed' });
-    await client.close();
-  });
+  it.each(['sse', 'streamable-http'] as const)(
+    'lets the SDK client in with a key over %s, and not without',
+    async (kind) => {
+      await expect(connectClient(svc.url, kind)).rejects.toThrow();
+      const client = await connectClient(svc.url, kind, { headers: { authorization: 'Bearer alpha-key-1' } });
+      const result = await client.callTool({ name: 'echo', arguments: { message: 'authed' } });
+      expect(result.structuredContent).toEqual({ message: 'authed' });
+      await client.close();
+    },
+  );
 
   it('binds a session to the key that opened it', async () => {
     const init = await httpRequest(`${svc.url}/mcp`, {
@@ -113,7 +136,12 @@ describe('API keys (MCP_API_KEYS)', () => {
     expect(other.status).toBe(404);
     const same = await httpRequest(`${svc.url}/mcp`, {
       method: 'POST',
-      headers: { ...MCP_POST_HEADERS, authorization: 'Bearer alpha-key-1', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' },
+      headers: {
+        ...MCP_POST_HEADERS,
+        authorization: 'Bearer alpha-key-1',
+        'mcp-session-id': sid,
+        'mcp-protocol-version': '2025-11-25',
+      },
       body: ping,
     });
     expect(same.status).toBe(200);
@@ -152,7 +180,12 @@ describe('body size limit (MCP_BODY_LIMIT)', () => {
   afterAll(async () => svc.close());
 
   it.each(['/rpc', '/mcp', '/messages?sessionId=x'])('answers an oversized body on %s with 413', async (path) => {
-    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'x'.repeat(5000) } } });
+    const big = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { message: 'x'.repeat(5000) } },
+    });
     const res = await httpRequest(`${svc.url}${path}`, { method: 'POST', headers: MCP_POST_HEADERS, body: big });
     expect(res.status).toBe(413);
     expect(res.json).toMatchObject({ error: { message: expect.stringContaining('MCP_BODY_LIMIT') as string } });

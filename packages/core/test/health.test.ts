@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { connectClient, httpRequest, rpc, startService, type StartedService } from '../../testing/src/index.js';
+import { connectClient, httpRequest, rpc, type StartedService, startService } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
 describe('/health and /metrics', () => {
@@ -49,6 +49,9 @@ describe('/health with a dependency down', () => {
   it('answers 503 and names the failing check', async () => {
     const res = await httpRequest(`${svc.url}/health`);
     expect(res.status).toBe(503);
-    expect(res.json).toMatchObject({ status: 'unhealthy', checks: { backend: { status: 'down', error: 'backend unreachable' } } });
+    expect(res.json).toMatchObject({
+      status: 'unhealthy',
+      checks: { backend: { status: 'down', error: 'backend unreachable' } },
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { httpRequest, rpc, startService, type StartedService } from '../../testing/src/index.js';
+import { httpRequest, rpc, type StartedService, startService } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
 describe('plain JSON-RPC (/rpc) and the original plan endpoints', () => {
@@ -29,12 +29,20 @@ describe('plain JSON-RPC (/rpc) and the original plan endpoints', () => {
   });
 
   it('answers initialize statelessly', async () => {
-    const res = await rpc(svc.url, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } });
-    expect(res.body).toMatchObject({ result: { protocolVersion: '2025-06-18', serverInfo: { name: 'mcp-echo', version: '1.2.3' } } });
+    const res = await rpc(svc.url, 'initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'x', version: '1' },
+    });
+    expect(res.body).toMatchObject({
+      result: { protocolVersion: '2025-06-18', serverInfo: { name: 'mcp-echo', version: '1.2.3' } },
+    });
   });
 
   it('answers an unknown tool with -32602 and an unknown method with -32601', async () => {
-    expect((await rpc(svc.url, 'tools/call', { name: 'nope' })).body).toMatchObject({ error: { code: -32602, message: 'Unknown tool: nope' } });
+    expect((await rpc(svc.url, 'tools/call', { name: 'nope' })).body).toMatchObject({
+      error: { code: -32602, message: 'Unknown tool: nope' },
+    });
     expect((await rpc(svc.url, 'resources/list')).body).toMatchObject({ error: { code: -32601 } });
     expect((await rpc(svc.url, 'tools/call', { arguments: {} })).body).toMatchObject({ error: { code: -32602 } });
   });
@@ -66,24 +74,44 @@ describe('plain JSON-RPC (/rpc) and the original plan endpoints', () => {
   });
 
   it('refuses malformed JSON (-32700) and non-JSON-RPC bodies (-32600)', async () => {
-    const bad = await httpRequest(`${svc.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const bad = await httpRequest(`${svc.url}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ error: { code: -32700 } });
-    const notRpc = await httpRequest(`${svc.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"method":"ping"}' });
+    const notRpc = await httpRequest(`${svc.url}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"method":"ping"}',
+    });
     expect(notRpc.status).toBe(400);
     expect(notRpc.json).toMatchObject({ error: { code: -32600 } });
-    const empty = await httpRequest(`${svc.url}/rpc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+    const empty = await httpRequest(`${svc.url}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[]',
+    });
     expect(empty.status).toBe(400);
   });
 
   it('refuses a non-JSON content type', async () => {
-    const res = await httpRequest(`${svc.url}/rpc`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'ping' });
+    const res = await httpRequest(`${svc.url}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'ping',
+    });
     expect(res.status).toBe(415);
     expect(res.json).toMatchObject({ error: { code: -32600 } });
   });
 
   it('serves /mcp/v1/initialize, /mcp/v1/tools/list and /mcp/v1/tools/call with bare params or envelopes', async () => {
-    const init = await httpRequest(`${svc.url}/mcp/v1/initialize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const init = await httpRequest(`${svc.url}/mcp/v1/initialize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(init.json).toMatchObject({ result: { serverInfo: { name: 'mcp-echo' } } });
     const list = await httpRequest(`${svc.url}/mcp/v1/tools/list`, { method: 'POST' });
     expect((list.json as { result: { tools: unknown[] } }).result.tools).toHaveLength(4);
@@ -93,7 +121,12 @@ describe('plain JSON-RPC (/rpc) and the original plan endpoints', () => {
       body: JSON.stringify({ name: 'echo', arguments: { message: 'legacy' } }),
     });
     expect(call.json).toMatchObject({ result: { structuredContent: { message: 'legacy' } } });
-    const envelope = await rpc(svc.url, 'tools/call', { name: 'echo', arguments: { message: 'env' } }, { path: '/mcp/v1/tools/call' });
+    const envelope = await rpc(
+      svc.url,
+      'tools/call',
+      { name: 'echo', arguments: { message: 'env' } },
+      { path: '/mcp/v1/tools/call' },
+    );
     expect(envelope.body).toMatchObject({ result: { structuredContent: { message: 'env' } } });
     const wrong = await rpc(svc.url, 'tools/list', {}, { path: '/mcp/v1/tools/call' });
     expect(wrong.status).toBe(400);
@@ -115,12 +148,19 @@ describe('rate limiting (MCP_RATE_LIMIT)', () => {
 
   it('limits tool calls per identity and leaves other identities alone', async () => {
     const call = (key: string) =>
-      rpc(svc.url, 'tools/call', { name: 'echo', arguments: { message: 'x' } }, { headers: { authorization: `Bearer ${key}` } });
+      rpc(
+        svc.url,
+        'tools/call',
+        { name: 'echo', arguments: { message: 'x' } },
+        { headers: { authorization: `Bearer ${key}` } },
+      );
     for (let i = 0; i < 3; i += 1) expect((await call('k1')).status).toBe(200);
     const limited = await call('k1');
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('60');
-    expect(limited.body).toMatchObject({ result: { isError: true, content: [{ text: expect.stringMatching(/^Rate limit exceeded/) as string }] } });
+    expect(limited.body).toMatchObject({
+      result: { isError: true, content: [{ text: expect.stringMatching(/^Rate limit exceeded/) as string }] },
+    });
     expect((await call('k2')).status).toBe(200);
     // tools/list is not a tool call and is not limited.
     expect((await rpc(svc.url, 'tools/list', undefined, { headers: { authorization: 'Bearer k1' } })).status).toBe(200);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { httpRequest, startService, type StartedService } from '../../testing/src/index.js';
+import { httpRequest, type StartedService, startService } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
 describe('legacy HTTP+SSE (/sse + /messages)', () => {

@@ -5,8 +5,8 @@ import {
   httpRequest,
   INITIALIZE_BODY,
   MCP_POST_HEADERS,
-  startService,
   type StartedService,
+  startService,
 } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 

@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { connectClient, startService, type StartedService } from '../../testing/src/index.js';
+import { connectClient, type StartedService, startService } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
 type Deps = { calls: number; finished: string[]; aborted: string[] };

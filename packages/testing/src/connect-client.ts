@@ -22,7 +22,8 @@ export async function connectClient(
       ? new SSEClientTransport(new URL('/sse', baseUrl), {
           requestInit: { headers },
           eventSourceInit: {
-            fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+            fetch: (url, init) =>
+              fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
           },
         })
       : new StreamableHTTPClientTransport(new URL('/mcp', baseUrl), { requestInit: { headers } });

@@ -1,5 +1,5 @@
 export { type ClientTransportKind, connectClient, type ConnectOptions } from './connect-client.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
-export { openSseStream, type SseStream } from './sse-stream.js';
 export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
-export { startService, type StartedService, type StartOptions } from './start-service.js';
+export { openSseStream, type SseStream } from './sse-stream.js';
+export { type StartedService, type StartOptions, startService } from './start-service.js';

@@ -57,7 +57,8 @@ export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: E
     }
     const id = message.id ?? null;
     const isNotification = message.id === undefined;
-    const respond = (result: unknown): RpcAnswer => (isNotification ? undefined : { status: 200, body: rpcResult(id, result) });
+    const respond = (result: unknown): RpcAnswer =>
+      isNotification ? undefined : { status: 200, body: rpcResult(id, result) };
     switch (message.method) {
       case 'ping':
         return respond({});
@@ -70,7 +71,10 @@ export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: E
       case 'tools/call': {
         const name = message.params?.['name'];
         if (typeof name !== 'string') {
-          return { status: 200, body: rpcError(JSON_RPC.INVALID_PARAMS, 'Invalid params: "name" must be a string', id) };
+          return {
+            status: 200,
+            body: rpcError(JSON_RPC.INVALID_PARAMS, 'Invalid params: "name" must be a string', id),
+          };
         }
         // A client that hangs up before the answer cancels the call.
         const controller = new AbortController();
@@ -107,7 +111,8 @@ export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: E
 
   const send = async (reply: FastifyReply, body: unknown, request: FastifyRequest) => {
     if (Array.isArray(body)) {
-      if (body.length === 0) return reply.code(400).send(rpcError(JSON_RPC.INVALID_REQUEST, 'Invalid Request: empty batch'));
+      if (body.length === 0)
+        return reply.code(400).send(rpcError(JSON_RPC.INVALID_REQUEST, 'Invalid Request: empty batch'));
       const answers = await Promise.all(body.map((message) => handle(message, request, reply)));
       const out = answers.filter((answer) => answer !== undefined).map((answer) => answer.body);
       return out.length === 0 ? reply.code(202).send() : reply.code(200).send(out);
@@ -127,7 +132,13 @@ export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: E
       if (body.method !== method) {
         return reply
           .code(400)
-          .send(rpcError(JSON_RPC.INVALID_REQUEST, `This endpoint takes "${method}", not "${body.method}"`, body.id ?? null));
+          .send(
+            rpcError(
+              JSON_RPC.INVALID_REQUEST,
+              `This endpoint takes "${method}", not "${body.method}"`,
+              body.id ?? null,
+            ),
+          );
       }
       return send(reply, body, request);
     }

@@ -39,7 +39,11 @@ export const slow = tool({
   title: 'Slow',
   toolset: 'read',
   description: 'Waits, reporting progress and logging; honours the abort signal.',
-  input: z.object({ ms: z.number().int().min(0).max(60_000), steps: z.number().int().min(1).max(20).default(2), tag: z.string().default('') }),
+  input: z.object({
+    ms: z.number().int().min(0).max(60_000),
+    steps: z.number().int().min(1).max(20).default(2),
+    tag: z.string().default(''),
+  }),
   output: z.object({ waited: z.number() }),
   annotations: readOnly,
   handler: async ({ ms, steps, tag }, ctx) => {

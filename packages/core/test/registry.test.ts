@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+import {
+  defineService,
+  defineTool,
+  loadConfig,
+  selectTools,
+  ServiceError,
+  TOOL_NAME,
+  ToolRegistry,
+} from '../src/index.js';
+import { echoService } from './helpers/echo-service.js';
+
+const silent = {
+  info: () => undefined,
+  error: () => undefined,
+  warn: () => undefined,
+  debug: () => undefined,
+  trace: () => undefined,
+  fatal: () => undefined,
+};
+const identity = { id: 'anonymous', authenticated: false };
+
+function registry(env: Record<string, string> = {}) {
+  const config = loadConfig(echoService.config, env);
+  return new ToolRegistry({
+    service: 'echo',
+    tools: echoService.tools,
+    toolsets: echoService.toolsets,
+    config,
+    deps: { calls: 0, finished: [], aborted: [] },
+  });
+}
+const call = (r: ToolRegistry, name: string, args: unknown) =>
+  r.call(name, args, { identity, rateKey: 'test', transport: 'in-process', requestId: '1', logger: silent });
+
+describe('registry invariants (every service runs these too)', () => {
+  it('defines tools with valid names, descriptions and object inputs', () => {
+    for (const tool of echoService.tools) {
+      expect(tool.name).toMatch(TOOL_NAME);
+      expect(tool.description.length).toBeGreaterThan(0);
+    }
+    expect(() =>
+      defineTool({
+        name: 'Bad-Name',
+        title: 'x',
+        description: 'x',
+        toolset: 'read',
+        input: z.object({}),
+        annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+        handler: async () => ({}),
+      }),
+    ).toThrow(/must match/);
+  });
+
+  it('refuses duplicate tool names and undeclared toolsets', () => {
+    const tool = echoService.tools[0]!;
+    expect(() => defineService({ ...echoService, tools: [tool, tool] })).toThrow(/duplicate tool "echo"/);
+    expect(() => defineService({ ...echoService, toolsets: { write: { description: 'w', default: true } } })).toThrow(
+      /undeclared toolset "read"/,
+    );
+  });
+});
+
+describe('tool selection', () => {
+  const { tools, toolsets } = echoService;
+  const names = (env: { MCP_READ_ONLY?: boolean; MCP_TOOLSETS?: string[] }) =>
+    selectTools(tools, toolsets, {
+      MCP_READ_ONLY: env.MCP_READ_ONLY ?? false,
+      MCP_TOOLSETS: env.MCP_TOOLSETS ?? [],
+    }).map((t) => t.name);
+
+  it('uses the default toolsets when MCP_TOOLSETS is unset', () => {
+    expect(names({})).toEqual(['echo', 'slow', 'fail', 'write_thing']);
+  });
+  it('selects named toolsets, "all", and "default" plus extras', () => {
+    expect(names({ MCP_TOOLSETS: ['write'] })).toEqual(['write_thing']);
+    expect(names({ MCP_TOOLSETS: ['all'] })).toEqual(['echo', 'slow', 'fail', 'write_thing', 'get_pixel']);
+    expect(names({ MCP_TOOLSETS: ['default', 'extra'] })).toEqual(['echo', 'slow', 'fail', 'write_thing', 'get_pixel']);
+  });
+  it('drops tools that are not read-only under MCP_READ_ONLY', () => {
+    expect(names({ MCP_READ_ONLY: true })).toEqual(['echo', 'slow', 'fail']);
+  });
+  it('refuses an unknown toolset with a clear message', () => {
+    expect(() => names({ MCP_TOOLSETS: ['nope'] })).toThrow(
+      /MCP_TOOLSETS: unknown toolset "nope" \(known: read, write, extra, all, default\)/,
+    );
+  });
+});
+
+describe('ToolRegistry', () => {
+  it('computes tools/list once', () => {
+    const r = registry();
+    expect(r.listResult).toBe(r.listResult);
+    expect(r.listResult.tools).toHaveLength(4);
+  });
+
+  it('enforces MCP_READ_ONLY and MCP_TOOLSETS again at call time', async () => {
+    const readOnly = registry({ MCP_READ_ONLY: 'true' });
+    await expect(call(readOnly, 'write_thing', { value: 'x' })).rejects.toThrow('Unknown tool: write_thing');
+    const onlyWrite = registry({ MCP_TOOLSETS: 'write' });
+    await expect(call(onlyWrite, 'echo', { message: 'x' })).rejects.toThrow('Unknown tool: echo');
+    expect((await call(onlyWrite, 'write_thing', { value: 'x' })).result.structuredContent).toEqual({ written: 'x' });
+  });
+
+  it('turns ServiceErrors into isError results with their code', async () => {
+    const outcome = await call(registry(), 'fail', { kind: 'service' });
+    expect(outcome.errorCode).toBe('NOT_FOUND');
+    expect(outcome.result).toEqual({ content: [{ type: 'text', text: 'No such thing: widget 7' }], isError: true });
+  });
+
+  it('drains running calls on shutdown, aborting them after the grace period', async () => {
+    const r = registry();
+    const running = call(r, 'slow', { ms: 5000, steps: 1, tag: 'drain' });
+    expect(r.pending).toBe(1);
+    await r.drain(50);
+    const outcome = await running;
+    expect(outcome.errorCode).toBe('UNAVAILABLE');
+    expect(r.pending).toBe(0);
+    expect(new ServiceError('UNAVAILABLE', 'x').httpStatus).toBe(503);
+  });
+});
