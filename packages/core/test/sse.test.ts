@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { httpRequest, type StartedService, startService } from '../../testing/src/index.js';
+import { httpRequest, openSseStream, type StartedService, startService } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
 describe('legacy HTTP+SSE (/sse + /messages)', () => {
@@ -30,6 +30,40 @@ describe('legacy HTTP+SSE (/sse + /messages)', () => {
     await httpRequest(`${svc.url}/sse`, { readMs: 50 });
     await new Promise((r) => setTimeout(r, 50));
     expect([...svc.app.mcp.sessions.values()].filter((s) => s.kind === 'sse')).toHaveLength(0);
+  });
+
+  it('aborts a running call when the client disconnects', async () => {
+    const stream = await openSseStream(`${svc.url}/sse`);
+    const post = (message: unknown) =>
+      httpRequest(`${svc.url}/messages?sessionId=${stream.sessionId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(message),
+      });
+    await post({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
+    await stream.waitFor(/"id":1/);
+    await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    expect(
+      (
+        await post({
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'slow', arguments: { ms: 3000, tag: 'disconnect' } },
+        })
+      ).status,
+    ).toBe(202);
+    await new Promise((r) => setTimeout(r, 100));
+    stream.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const deps = svc.app.mcp.deps as { aborted: string[]; finished: string[] };
+    expect(deps.aborted).toContain('disconnect');
+    expect(deps.finished).not.toContain('disconnect');
   });
 
   it('answers an unknown or missing sessionId with 404 / 400', async () => {

@@ -20,6 +20,8 @@ export const guardPlugin = fp(
     app.addHook('onRequest', (request, reply, next) => {
       const path = request.url.split('?', 1)[0] ?? '';
       request.identity = ANONYMOUS;
+      // On the raw response so that it also reaches hijacked (SSE, SDK-written) responses.
+      reply.raw.setHeader('x-request-id', request.id);
       if (OPEN_PATHS.has(path)) return next();
       if (state.closing) {
         void reply
