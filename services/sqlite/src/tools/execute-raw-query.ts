@@ -1,0 +1,41 @@
+import { ServiceError } from '@mcp-sse/core';
+import { z } from 'zod';
+
+import { ALLOWED_PRAGMAS } from '../raw-query.js';
+import { defineSqliteTool } from './define.js';
+import { rowSchema } from './schemas.js';
+
+export const executeRawQuery = defineSqliteTool({
+  name: 'execute_raw_query',
+  title: 'Execute SQL',
+  toolset: 'raw',
+  description:
+    'Runs exactly one SQL statement with bound parameters (? with an array, or :name with an object). ' +
+    'With read_only=true (the default) it runs on a read-only connection: the database engine refuses any write. ' +
+    'Returns rows (at most MAX_QUERY_RESULTS, `truncated` when cut) or, for writes, the changed row count and last ' +
+    'inserted rowid. Refused: several statements, ATTACH/DETACH, BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE, ' +
+    `VACUUM INTO, and PRAGMA other than reading ${ALLOWED_PRAGMAS.join(', ')}.`,
+  input: z.object({
+    query: z.string().min(1).max(100_000).describe('One SQL statement'),
+    params: z
+      .union([z.array(z.unknown()), z.record(z.string(), z.unknown())])
+      .optional()
+      .describe('Values for ? placeholders (array) or :name/@name/$name placeholders (object)'),
+    read_only: z.boolean().default(true).describe('true: the statement may only read (enforced by the engine)'),
+  }),
+  output: z.object({
+    columns: z.array(z.string()).optional(),
+    rows: z.array(rowSchema).optional(),
+    row_count: z.number().optional(),
+    truncated: z.boolean().optional(),
+    changes: z.number().optional(),
+    last_insert_rowid: z.union([z.number(), z.string(), z.null()]).optional(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  handler: async ({ query, params, read_only }, ctx) => {
+    if (!ctx.config.ALLOW_RAW_QUERIES) {
+      throw new ServiceError('FORBIDDEN', 'Raw SQL is disabled on this server (ALLOW_RAW_QUERIES=false)');
+    }
+    return ctx.deps.db.executeRaw(query, params, read_only);
+  },
+});
