@@ -4,14 +4,7 @@ import { z } from 'zod';
 import { FetchError } from '../fetch-error.js';
 import { mapWithConcurrency } from '../fetcher.js';
 import { defineFetchTool, toServiceError } from './define.js';
-import {
-  fetchAnnotations,
-  formatSchema,
-  headersSchema,
-  maxLengthSchema,
-  pageSchema,
-  urlSchema,
-} from './schemas.js';
+import { fetchAnnotations, formatSchema, headersSchema, maxLengthSchema, pageSchema, urlSchema } from './schemas.js';
 
 const resultSchema = z.discriminatedUnion('ok', [
   pageSchema.extend({ ok: z.literal(true) }),

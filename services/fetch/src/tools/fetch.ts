@@ -1,14 +1,7 @@
 import { z } from 'zod';
 
 import { defineFetchTool } from './define.js';
-import {
-  fetchAnnotations,
-  formatSchema,
-  headersSchema,
-  maxLengthSchema,
-  pageSchema,
-  urlSchema,
-} from './schemas.js';
+import { fetchAnnotations, formatSchema, headersSchema, maxLengthSchema, pageSchema, urlSchema } from './schemas.js';
 
 export const fetchTool = defineFetchTool({
   name: 'fetch',

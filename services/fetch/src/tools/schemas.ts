@@ -1,4 +1,3 @@
-
 import type { ToolAnnotations } from '@mcp-sse/core';
 import { z } from 'zod';
 
@@ -55,4 +54,3 @@ export const pageSchema = z.object({
 });
 
 export type PageOutput = z.infer<typeof pageSchema>;
-
