@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+import type { TreeNode } from '../file-service.js';
+import { defineFsTool } from './define.js';
+import { entryTypeSchema, excludeField, pathField, readAnnotations } from './schemas.js';
+
+const treeNodeSchema: z.ZodType<TreeNode> = z.object({
+  name: z.string(),
+  type: entryTypeSchema,
+  get children() {
+    return z.array(treeNodeSchema).optional();
+  },
+});
+
+export const directoryTree = defineFsTool({
+  name: 'directory_tree',
+  title: 'Directory tree',
+  toolset: 'read',
+  description:
+    'Returns the tree under a directory as nested {name, type, children} nodes, down to max_depth levels. ' +
+    'Symbolic links are shown but not followed. Stops at 10000 entries (truncated=true).',
+  input: z.object({
+    path: pathField('Directory'),
+    max_depth: z.number().int().min(1).max(20).describe('How many levels to descend (1 = direct children only)'),
+    exclude: excludeField,
+  }),
+  output: z.object({ path: z.string(), tree: treeNodeSchema, truncated: z.boolean() }),
+  annotations: readAnnotations,
+  handler: async ({ path, max_depth, exclude }, ctx) =>
+    ctx.deps.files.directoryTree(path, max_depth, exclude, ctx.signal),
+});

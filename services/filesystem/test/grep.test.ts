@@ -1,0 +1,93 @@
+import { runInThisContext } from 'node:vm';
+
+import { describe, expect, it } from 'vitest';
+
+import { checkRegex, matchText, MAX_REGEX_LENGTH, RegexWorker } from '../src/grep.js';
+
+describe('matchText', () => {
+  const text = 'one\ntwo\r\nthree\nfour two\nfive\n';
+
+  it('returns matching lines with 1-based numbers, CRLF or LF', () => {
+    expect(matchText(text, 'two', 0, 10, 100)).toEqual([
+      { line: 2, text: 'two' },
+      { line: 4, text: 'four two' },
+    ]);
+  });
+
+  it('adds context lines, clipped at the file edges', () => {
+    expect(matchText(text, '^one$', 2, 10, 100)).toEqual([
+      { line: 1, text: 'one', before: [], after: ['two', 'three'] },
+    ]);
+    expect(matchText(text, 'five', 1, 10, 100)).toEqual([{ line: 5, text: 'five', before: ['four two'], after: [] }]);
+  });
+
+  it('stops at maxHits and clips long lines', () => {
+    expect(matchText('a\na\na\n', 'a', 0, 2, 100)).toHaveLength(2);
+    expect(matchText(`${'x'.repeat(30)}\n`, 'x', 0, 5, 10)).toEqual([{ line: 1, text: `${'x'.repeat(10)}…` }]);
+  });
+
+  it('is self-contained, so its source can run in the worker', () => {
+    // Evaluated from its source text alone, as the worker does: no closure over this module.
+    const rebuilt = runInThisContext(`(${matchText.toString()})`) as typeof matchText;
+    expect(rebuilt(text, 'th', 0, 10, 100)).toEqual([{ line: 3, text: 'three' }]);
+  });
+});
+
+describe('checkRegex', () => {
+  it('accepts valid patterns and refuses empty, overlong and invalid ones clearly', () => {
+    expect(() => checkRegex('fo+\\b')).not.toThrow();
+    expect(() => checkRegex('')).toThrow('must not be empty');
+    expect(() => checkRegex('a'.repeat(MAX_REGEX_LENGTH + 1))).toThrow(`longer than ${MAX_REGEX_LENGTH}`);
+    expect(() => checkRegex('(unclosed')).toThrow(/^Invalid regex: /);
+  });
+});
+
+describe('RegexWorker', () => {
+  it('matches in a worker thread, several files in turn', async () => {
+    const worker = new RegexWorker(5_000);
+    try {
+      const request = { source: 'b+', contextLines: 0, maxHits: 10, maxLineChars: 100 };
+      expect(await worker.match({ ...request, text: 'a\nbb\n' }, 'f1')).toEqual([{ line: 2, text: 'bb' }]);
+      expect(await worker.match({ ...request, text: 'b\nc\nb\n' }, 'f2')).toEqual([
+        { line: 1, text: 'b' },
+        { line: 3, text: 'b' },
+      ]);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('stops a catastrophically backtracking regex at the budget, and stays usable', async () => {
+    const worker = new RegexWorker(300);
+    try {
+      const started = Date.now();
+      const evil = { text: `${'a'.repeat(40)}!\n`, source: '^(a+)+$', contextLines: 0, maxHits: 1, maxLineChars: 100 };
+      await expect(worker.match(evil, '"evil.txt"')).rejects.toMatchObject({
+        code: 'TIMEOUT',
+        message: expect.stringContaining('catastrophic backtracking') as string,
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // The main thread was never blocked, and a fresh worker serves the next file.
+      const next = await worker.match({ ...evil, text: 'aaa\n', source: 'a' }, 'ok');
+      expect(next).toEqual([{ line: 1, text: 'aaa' }]);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('stops when the call is aborted', async () => {
+    const worker = new RegexWorker(60_000);
+    const controller = new AbortController();
+    try {
+      const pending = worker.match(
+        { text: `${'a'.repeat(40)}!`, source: '^(a+)+$', contextLines: 0, maxHits: 1, maxLineChars: 10 },
+        'f',
+        controller.signal,
+      );
+      setTimeout(() => controller.abort(new Error('client went away')), 100);
+      await expect(pending).rejects.toThrow('client went away');
+    } finally {
+      await worker.close();
+    }
+  });
+});
