@@ -80,7 +80,10 @@ function readConfigFile(path: string): EnvLike {
   const out: EnvLike = {};
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (value === null || value === undefined) continue;
-    const text = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+    const text = (v: unknown): string =>
+      typeof v === 'object' || typeof v === 'function'
+        ? JSON.stringify(v)
+        : `${v as string | number | boolean | bigint}`;
     out[key.toUpperCase()] = Array.isArray(value) ? value.map(text).join(',') : text(value);
   }
   return out;

@@ -3,8 +3,10 @@ import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CallToolRequestSchema,
   ListToolsRequestSchema,
+  LoggingLevelSchema,
   McpError,
   type RequestId,
+  SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 
@@ -33,6 +35,9 @@ type CallToolRequest = {
   params: { name: string; arguments?: Record<string, unknown>; _meta?: { progressToken?: string | number } };
 };
 
+/** Log levels by severity, least first (debug ... emergency). */
+const LOG_SEVERITY = new Map(LoggingLevelSchema.options.map((level, index) => [level, index]));
+
 /**
  * A protocol engine for one session: the SDK's low-level Server whose tools/list and tools/call
  * delegate to the registry. Creating one costs two handler registrations, nothing per tool.
@@ -57,6 +62,14 @@ export function createMcpServer(options: McpServerOptions): Server {
     }
   }
   server.setRequestHandler(ListToolsRequestSchema, () => registry.listResult);
+  // The session's logging/setLevel lives here (replacing the SDK's) so that a tool's log messages can
+  // ride the call's own stream and still be filtered: the SDK's sendLoggingMessage uses the GET stream,
+  // which a Streamable HTTP client need not open, and the spec wants call-related messages on the POST.
+  let minSeverity = 0;
+  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    minSeverity = LOG_SEVERITY.get(request.params.level) ?? 0;
+    return {};
+  });
   // Registered through Protocol rather than Server: Server's tools/call wrapper re-validates the
   // request and the result with zod, which the registry already guarantees; skipping it is cheaper.
   Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema, async (request: CallToolRequest, extra) => {
@@ -86,7 +99,8 @@ export function createMcpServer(options: McpServerOptions): Server {
                 });
               },
         log: async (level: LogLevel, data: unknown) => {
-          await server.sendLoggingMessage({ level: level, logger: name, data }, extra.sessionId);
+          if ((LOG_SEVERITY.get(level) ?? 0) < minSeverity) return;
+          await extra.sendNotification({ method: 'notifications/message', params: { level, logger: name, data } });
         },
         session: clientSession(server, extra.requestId),
       });

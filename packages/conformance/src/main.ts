@@ -1,0 +1,5 @@
+import { runService } from '@mcp-sse/core';
+
+import { fixtureService } from './fixture-service.js';
+
+await runService(fixtureService);
