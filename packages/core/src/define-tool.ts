@@ -140,3 +140,21 @@ export function toolDefiner<Config, Deps, Toolset extends string = string>() {
     tool: ToolDefinition<Input, Output, Config, Deps, Toolset>,
   ): ToolDefinition<Input, Output, Config, Deps, Toolset> => defineTool(tool);
 }
+
+const ATTACHED_CONTENT = Symbol('mcp-sse.attached-content');
+
+/**
+ * Returns `output` with content blocks attached beside it: the blocks become the result's `content`
+ * while `output` alone becomes `structuredContent`. For payloads that must not be duplicated into
+ * structuredContent, such as a file's base64 bytes. The blocks travel on a non-enumerable symbol,
+ * so they never reach JSON.
+ */
+export function withContent<T extends object>(output: T, content: RichContent[]): T {
+  Object.defineProperty(output, ATTACHED_CONTENT, { value: content, enumerable: false });
+  return output;
+}
+
+/** The blocks attached by withContent, if any. */
+export function attachedContent(output: object): RichContent[] | undefined {
+  return (output as { [ATTACHED_CONTENT]?: RichContent[] })[ATTACHED_CONTENT];
+}

@@ -32,6 +32,7 @@ export {
   type ToolDefinition,
   type ToolLogger,
   type TransportKind,
+  withContent,
 } from './define-tool.js';
 export {
   ConfigError,

@@ -11,6 +11,7 @@ import type {
   ToolLogger,
   TransportKind,
 } from './define-tool.js';
+import { attachedContent } from './define-tool.js';
 import { type ErrorCode, JSON_RPC, ServiceError, toServiceError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -152,6 +153,8 @@ export class ToolRegistry {
   readonly listResult: { tools: ToolListEntry[] };
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly shutdown = new AbortController();
+  /** The abort of each running call: shutdown reaches them without a listener per call on one signal. */
+  private readonly aborters = new Set<(reason: unknown) => void>();
 
   constructor(private readonly options: RegistryOptions) {
     const selected = selectTools(options.tools, options.toolsets, options.config);
@@ -186,7 +189,9 @@ export class ToolRegistry {
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
     const finished = await Promise.race([all.then(() => true), deadline.then(() => false)]);
     if (!finished) {
-      this.shutdown.abort(new ServiceError('UNAVAILABLE', 'The server is shutting down'));
+      const reason = new ServiceError('UNAVAILABLE', 'The server is shutting down');
+      this.shutdown.abort(reason);
+      for (const abort of [...this.aborters]) abort(reason);
       await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 500).unref())]);
     }
   }
@@ -225,31 +230,44 @@ export class ToolRegistry {
       };
     }
 
-    // One controller fed by hand from shutdown and the caller's signal, same reasons as
-    // AbortSignal.any: any() costs tens of µs per call on Node 20 (weak refs, finalization
-    // registry), the largest single cost of a trivial call in `pnpm bench`.
-    const controller = new AbortController();
-    const signal = controller.signal;
-    const shutdown = this.shutdown.signal;
-    const fromShutdown = () => controller.abort(shutdown.reason);
-    const fromCaller = () => controller.abort(ctx.signal?.reason);
-    if (shutdown.aborted) fromShutdown();
-    else if (ctx.signal?.aborted) fromCaller();
-    else {
-      shutdown.addEventListener('abort', fromShutdown, { once: true });
-      ctx.signal?.addEventListener('abort', fromCaller, { once: true });
-    }
+    // Aborts (timeout, shutdown, the caller's signal) reject `aborted` directly. The handler's
+    // AbortSignal is made on first read of ctx.signal, already aborted if the call was: most
+    // handlers never read it, and AbortController (with the AbortSignal.any it replaces) was the
+    // costliest part of a trivial call in `pnpm bench`.
     const timeoutMs = config.MCP_TOOL_TIMEOUT_MS;
-    const timer = setTimeout(
-      () => controller.abort(new ServiceError('TIMEOUT', `${tool.name} timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    let isAborted = false;
+    let reason: unknown;
+    let controller: AbortController | undefined;
+    let rejectAborted: (error: ServiceError) => void = () => undefined;
     const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(abortReason(signal));
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      rejectAborted = reject;
     });
     aborted.catch(() => undefined);
+    const abort = (why: unknown) => {
+      if (isAborted) return;
+      isAborted = true;
+      reason = why;
+      rejectAborted(abortReason(why));
+      controller?.abort(why);
+    };
+    const signalOf = (): AbortSignal => {
+      if (!controller) {
+        controller = new AbortController();
+        if (isAborted) controller.abort(reason);
+      }
+      return controller.signal;
+    };
+    const fromCaller = () => abort(ctx.signal?.reason);
+    const shutdown = this.shutdown.signal;
+    if (shutdown.aborted) abort(shutdown.reason);
+    else if (ctx.signal?.aborted) fromCaller();
+    else ctx.signal?.addEventListener('abort', fromCaller, { once: true });
+    this.aborters.add(abort);
+    const timer = setTimeout(
+      () => abort(new ServiceError('TIMEOUT', `${tool.name} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    let session: ClientSession | undefined;
     try {
       const output: unknown = await Promise.race([
         tool.handler(parsed.data, {
@@ -259,16 +277,21 @@ export class ToolRegistry {
           transport: ctx.transport,
           requestId: ctx.requestId,
           logger: ctx.logger,
-          signal,
+          get signal() {
+            return signalOf();
+          },
           progress: ctx.progress ?? noop,
           log: ctx.log ?? noop,
-          session: ctx.session?.({ signal, timeoutMs }),
+          get session() {
+            session ??= ctx.session?.({ signal: signalOf(), timeoutMs });
+            return session;
+          },
         }),
         aborted,
       ]);
       return { result: this.toResult(tool, output) };
     } catch (error) {
-      const failure = signal.aborted && !(error instanceof ServiceError) ? abortReason(signal) : error;
+      const failure = isAborted && !(error instanceof ServiceError) ? abortReason(reason) : error;
       const serviceError = toServiceError(failure, config.MCP_DEBUG);
       if (serviceError.code === 'INTERNAL') {
         ctx.logger.error({ err: failure, tool: tool.name, requestId: ctx.requestId }, 'tool failed unexpectedly');
@@ -276,7 +299,7 @@ export class ToolRegistry {
       return { result: errorResult(serviceError.message), errorCode: serviceError.code };
     } finally {
       clearTimeout(timer);
-      shutdown.removeEventListener('abort', fromShutdown);
+      this.aborters.delete(abort);
       ctx.signal?.removeEventListener('abort', fromCaller);
     }
   }
@@ -286,9 +309,12 @@ export class ToolRegistry {
       output !== null && typeof output === 'object' && !Array.isArray(output)
         ? (output as Record<string, unknown>)
         : { result: output };
-    const content: ContentBlock[] = tool.content
-      ? tool.content(structured).map(toContentBlock)
-      : [{ type: 'text', text: JSON.stringify(structured) }];
+    const attached = attachedContent(structured);
+    const content: ContentBlock[] = attached
+      ? attached.map(toContentBlock)
+      : tool.content
+        ? tool.content(structured).map(toContentBlock)
+        : [{ type: 'text', text: JSON.stringify(structured) }];
     return { content, structuredContent: structured };
   }
 
@@ -328,8 +354,7 @@ function toContentBlock(block: RichContent): ContentBlock {
   return { type: block.type, data: block.data ?? '', mimeType: block.mimeType ?? 'application/octet-stream' };
 }
 
-function abortReason(signal: AbortSignal): ServiceError {
-  const reason: unknown = signal.reason;
+function abortReason(reason: unknown): ServiceError {
   if (reason instanceof ServiceError) return reason;
   return new ServiceError('CANCELLED', 'The request was cancelled');
 }

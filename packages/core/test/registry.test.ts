@@ -9,6 +9,7 @@ import {
   ServiceError,
   TOOL_NAME,
   ToolRegistry,
+  withContent,
 } from '../src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
@@ -119,5 +120,26 @@ describe('ToolRegistry', () => {
     expect(outcome.errorCode).toBe('UNAVAILABLE');
     expect(r.pending).toBe(0);
     expect(new ServiceError('UNAVAILABLE', 'x').httpStatus).toBe(503);
+  });
+});
+
+describe('withContent', () => {
+  it('sends attached blocks as content and keeps them out of structuredContent', async () => {
+    const media = defineTool({
+      name: 'get_media',
+      title: 'Media',
+      description: 'Returns bytes beside a small summary.',
+      toolset: 'read',
+      input: z.object({}),
+      output: z.object({ size: z.number() }),
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      handler: async () => withContent({ size: 3 }, [{ type: 'image', data: 'AAEC', mimeType: 'image/png' }]),
+    });
+    const config = loadConfig(echoService.config, { MCP_DEBUG: 'true' });
+    const r = new ToolRegistry({ service: 'x', tools: [media], toolsets: echoService.toolsets, config, deps: {} });
+    const { result } = await call(r, 'get_media', {});
+    expect(result.structuredContent).toEqual({ size: 3 });
+    expect(JSON.stringify(result.structuredContent)).not.toContain('AAEC');
+    expect(result.content).toEqual([{ type: 'image', data: 'AAEC', mimeType: 'image/png' }]);
   });
 });
