@@ -110,7 +110,9 @@ export function loadConfig<C extends BaseConfig>(schema: ConfigSchema<C>, env: E
   if (!result.success) {
     const issue = result.error.issues[0];
     const key = issue?.path.map(String).join('.') ?? '';
-    const got = key && key in merged ? ` (got ${JSON.stringify(merged[key])})` : '';
+    // The bad value helps, unless the variable may hold a secret.
+    const secret = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|DATABASE_URL|DSN/i.test(key);
+    const got = key && key in merged && !secret ? ` (got ${JSON.stringify(merged[key])})` : '';
     throw new ConfigError(`${key || 'config'}: ${issue?.message ?? 'invalid'}${got}`);
   }
   return deepFreeze(result.data);

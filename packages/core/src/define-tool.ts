@@ -97,7 +97,11 @@ export interface ToolDefinition<
   toolset: Toolset;
   input: Input;
   output?: Output;
-  annotations: ToolAnnotations;
+  /**
+   * Fixed, or computed once at start-up from the config when what the tool can do depends on it
+   * (a SQL tool that can write only in read-write mode). MCP_READ_ONLY goes by the result.
+   */
+  annotations: ToolAnnotations | ((config: Readonly<Config>) => ToolAnnotations);
   /**
    * Extra content blocks that replace the JSON text block (e.g. an image). When set, the handler's
    * output still becomes structuredContent; `content(output)` decides what the model sees.
@@ -157,4 +161,10 @@ export function withContent<T extends object>(output: T, content: RichContent[])
 /** The blocks attached by withContent, if any. */
 export function attachedContent(output: object): RichContent[] | undefined {
   return (output as { [ATTACHED_CONTENT]?: RichContent[] })[ATTACHED_CONTENT];
+}
+
+/** The annotations a tool has under this config. */
+export function resolveAnnotations(tool: AnyToolDefinition, config: unknown): ToolAnnotations {
+  const { annotations } = tool as { annotations: ToolAnnotations | ((config: unknown) => ToolAnnotations) };
+  return typeof annotations === 'function' ? annotations(config) : annotations;
 }

@@ -24,6 +24,7 @@ export {
   type EmbeddedResourceContent,
   type Identity,
   type LogLevel,
+  resolveAnnotations,
   type RichContent,
   TOOL_NAME,
   type ToolAnnotations,

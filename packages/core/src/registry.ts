@@ -11,7 +11,7 @@ import type {
   ToolLogger,
   TransportKind,
 } from './define-tool.js';
-import { attachedContent } from './define-tool.js';
+import { attachedContent, resolveAnnotations, type ToolAnnotations } from './define-tool.js';
 import { type ErrorCode, JSON_RPC, ServiceError, toServiceError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -23,7 +23,7 @@ export interface ToolListEntry {
   description: string;
   inputSchema: Record<string, unknown> & { type: 'object' };
   outputSchema?: Record<string, unknown> & { type: 'object' };
-  annotations: AnyToolDefinition['annotations'] & { title: string };
+  annotations: ToolAnnotations & { title: string };
 }
 
 export type ContentBlock =
@@ -125,7 +125,9 @@ export function selectTools(
       );
     }
   }
-  return tools.filter((tool) => enabled.has(tool.toolset) && (!config.MCP_READ_ONLY || tool.annotations.readOnlyHint));
+  return tools.filter(
+    (tool) => enabled.has(tool.toolset) && (!config.MCP_READ_ONLY || resolveAnnotations(tool, config).readOnlyHint),
+  );
 }
 
 function summarizeZodError(error: z.ZodError): string {
@@ -166,7 +168,7 @@ export class ToolRegistry {
           title: tool.title,
           description: tool.description,
           inputSchema: toJsonSchema(tool.input as z.ZodType, 'input'),
-          annotations: { title: tool.title, ...tool.annotations },
+          annotations: { title: tool.title, ...resolveAnnotations(tool, options.config) },
         };
         if (tool.output) entry.outputSchema = toJsonSchema(tool.output as z.ZodType, 'output');
         return entry;

@@ -54,6 +54,11 @@ describe('loadConfig', () => {
     }
   });
 
+  it('never repeats the value of a variable that may hold a secret', () => {
+    const schema = baseConfigSchema.extend({ GITHUB_TOKEN: z.string().regex(/^gh[ps]_/) });
+    expect(() => loadConfig(schema, { GITHUB_TOKEN: 'hunter2-secret' })).toThrow(/^GITHUB_TOKEN: [^"]*$/);
+  });
+
   it('reads an optional YAML file, with the environment winning', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'service.yaml');

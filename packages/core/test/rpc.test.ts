@@ -132,7 +132,7 @@ describe('plain JSON-RPC (/rpc) and the original plan endpoints', () => {
     expect(wrong.status).toBe(400);
   });
 
-  it('echoes the caller\'s X-Request-Id, or makes one', async () => {
+  it("echoes the caller's X-Request-Id, or makes one", async () => {
     const given = await rpc(svc.url, 'ping', undefined, { headers: { 'x-request-id': 'trace-123' } });
     expect(given.headers.get('x-request-id')).toBe('trace-123');
     const made = await rpc(svc.url, 'ping');

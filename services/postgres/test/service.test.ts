@@ -103,12 +103,17 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])(`every tool over 
     await writer?.close();
   });
 
-  it('lists the eight tools with honest annotations', async () => {
+  it('lists the eight tools with honest annotations: execute_sql writes only in read_write mode', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name)).toEqual(ALL_TOOLS);
     for (const tool of tools) {
       expect(tool.outputSchema, tool.name).toBeDefined();
       expect(tool.annotations?.openWorldHint, tool.name).toBe(false);
+      expect(tool.annotations?.readOnlyHint, tool.name).toBe(true);
+      expect(tool.annotations?.destructiveHint, tool.name).toBe(false);
+    }
+    const { tools: writerTools } = await writer.listTools();
+    for (const tool of writerTools) {
       const writes = tool.name === 'execute_sql';
       expect(tool.annotations?.readOnlyHint, tool.name).toBe(!writes);
       expect(tool.annotations?.destructiveHint, tool.name).toBe(writes);
@@ -358,8 +363,10 @@ describe(`the service around the tools (${backend.kind})`, () => {
     expect(response.body).toMatchObject({ result: { structuredContent: { rows: [{ n: 3 }] } } });
   });
 
-  it('MCP_READ_ONLY=true hides execute_sql; MCP_TOOLSETS=sql keeps only it', async () => {
-    const hidden = await startService(service, { env: serviceEnv({ MCP_READ_ONLY: 'true' }) });
+  it('MCP_READ_ONLY=true hides execute_sql in read_write mode; MCP_TOOLSETS=sql keeps only it', async () => {
+    const hidden = await startService(service, {
+      env: serviceEnv({ MCP_READ_ONLY: 'true', POSTGRES_ACCESS_MODE: 'read_write' }),
+    });
     const only = await startService(service, { env: serviceEnv({ MCP_TOOLSETS: 'sql' }) });
     try {
       const a = await rpc(hidden.url, 'tools/list');

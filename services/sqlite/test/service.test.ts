@@ -356,9 +356,20 @@ describe('settings', () => {
     expect(result.content[0]?.text).toBe('Raw SQL is disabled on this server (ALLOW_RAW_QUERIES=false)');
   });
 
-  it('MCP_READ_ONLY hides every tool that can write', async () => {
+  it('MCP_READ_ONLY hides every tool that can write and keeps raw SQL read-only', async () => {
     const svc = await start({ DATABASE_PATH: join(dir, 'mcpro.db'), MCP_READ_ONLY: 'true' });
-    expect(await toolNames(svc)).toEqual(['list_tables', 'describe_table', 'query_records']);
+    expect(await toolNames(svc)).toEqual(['list_tables', 'describe_table', 'query_records', 'execute_raw_query']);
+    const listed = await rpc(svc.url, 'tools/list');
+    const raw = (listed.body as { result: { tools: { name: string; annotations: unknown }[] } }).result.tools.find(
+      (tool) => tool.name === 'execute_raw_query',
+    );
+    expect(raw?.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+    expect((await callRpc(svc, 'execute_raw_query', { query: 'SELECT 1 AS one' })).structuredContent).toMatchObject({
+      rows: [{ one: 1 }],
+    });
+    const write = await callRpc(svc, 'execute_raw_query', { query: 'CREATE TABLE t (a INTEGER)', read_only: false });
+    expect(write.isError).toBe(true);
+    expect(write.content[0]?.text).toBe('Writes are disabled on this server (MCP_READ_ONLY=true); use read_only=true');
   });
 
   it('MAX_QUERY_RESULTS caps query_records and reports total and truncated', async () => {

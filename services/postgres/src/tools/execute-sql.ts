@@ -30,9 +30,11 @@ export const executeSql = definePostgresTool({
     row_limit: z.number().int(),
     access_mode: accessModeSchema,
   }),
-  // Declared for the worst case, read_write mode. In read_only mode the server refuses writes, but
-  // annotations are static: see the README ("Annotations").
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  // Honest per mode: in read_only mode the server refuses every write, in read_write it can delete data.
+  annotations: (config) =>
+    config.POSTGRES_ACCESS_MODE === 'read_only'
+      ? { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+      : { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   handler: async ({ sql, params, max_rows }, ctx) => {
     const { db } = ctx.deps;
     const result = await db.execute(sql, params, max_rows ?? db.maxRows, ctx.signal);

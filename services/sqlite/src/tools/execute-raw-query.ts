@@ -31,10 +31,21 @@ export const executeRawQuery = defineSqliteTool({
     changes: z.number().optional(),
     last_insert_rowid: z.union([z.number(), z.string(), z.null()]).optional(),
   }),
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+  // In a read-only deployment the tool can only read (read_only=false is refused), so it says so and
+  // stays listed under MCP_READ_ONLY; otherwise it can write.
+  annotations: (config) =>
+    config.READ_ONLY_MODE || config.MCP_READ_ONLY
+      ? { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }
+      : { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   handler: async ({ query, params, read_only }, ctx) => {
     if (!ctx.config.ALLOW_RAW_QUERIES) {
       throw new ServiceError('FORBIDDEN', 'Raw SQL is disabled on this server (ALLOW_RAW_QUERIES=false)');
+    }
+    if (!read_only && ctx.config.MCP_READ_ONLY) {
+      throw new ServiceError(
+        'FORBIDDEN',
+        'Writes are disabled on this server (MCP_READ_ONLY=true); use read_only=true',
+      );
     }
     return ctx.deps.db.executeRaw(query, params, read_only);
   },
