@@ -111,7 +111,7 @@ export function loadConfig<C extends BaseConfig>(schema: ConfigSchema<C>, env: E
     const issue = result.error.issues[0];
     const key = issue?.path.map(String).join('.') ?? '';
     // The bad value helps, unless the variable may hold a secret.
-    const secret = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|DATABASE_URL|DSN/i.test(key);
+    const secret = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|DATABASE_URL|DSN/i.test(key) && !key.endsWith('_FILE');
     const got = key && key in merged && !secret ? ` (got ${JSON.stringify(merged[key])})` : '';
     throw new ConfigError(`${key || 'config'}: ${issue?.message ?? 'invalid'}${got}`);
   }
