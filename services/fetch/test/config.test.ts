@@ -1,23 +1,12 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, loadConfig } from '@mcp-sse/core';
+import { parseEnvFile } from '@mcp-sse/testing';
 import { describe, expect, it } from 'vitest';
 
 import { configSchema, DEFAULT_USER_AGENT } from '../src/config.js';
 
 const examplePath = new URL('../../../config/fetch.env.example', import.meta.url);
-
-function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const eq = trimmed.indexOf('=');
-    expect(eq, `line without "=": ${line}`).toBeGreaterThan(0);
-    env[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
-  }
-  return env;
-}
 
 describe('config/fetch.env.example', () => {
   const text = readFileSync(examplePath, 'utf8');

@@ -2,24 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { ConfigError, loadConfig, selectTools } from '@mcp-sse/core';
+import { parseEnvFile } from '@mcp-sse/testing';
 import { describe, expect, it } from 'vitest';
 
 import { configObjectSchema, configSchema } from '../src/config.js';
 import { service } from '../src/service.js';
 
 const examplePath = new URL('../../../config/filesystem.env.example', import.meta.url);
-
-function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const eq = trimmed.indexOf('=');
-    expect(eq, `line without "=": ${line}`).toBeGreaterThan(0);
-    env[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
-  }
-  return env;
-}
 
 describe('config/filesystem.env.example', () => {
   const env = parseEnvFile(readFileSync(examplePath, 'utf8'));

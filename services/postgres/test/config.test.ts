@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ConfigError, loadConfig } from '@mcp-sse/core';
+import { parseEnvFile } from '@mcp-sse/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { configSchema } from '../src/config.js';
@@ -11,18 +12,6 @@ import { resolveConnectionString } from '../src/connection-string.js';
 
 const examplePath = new URL('../../../config/postgres.env.example', import.meta.url);
 const URL_ONLY = { DATABASE_URL: 'postgresql://app@db:5432/app' };
-
-function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const eq = trimmed.indexOf('=');
-    expect(eq, `line without "=": ${line}`).toBeGreaterThan(0);
-    env[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
-  }
-  return env;
-}
 
 describe('config/postgres.env.example', () => {
   const text = readFileSync(examplePath, 'utf8');
