@@ -1,0 +1,39 @@
+#!/bin/sh
+# Trims a `pnpm deploy` output folder to what the service needs at run time. Run inside the build
+# stage of services/<name>/Dockerfile:  sh /repo/scripts/prune-deploy.sh /out
+#
+# Keeps package.json, dist/ and node_modules/. Removes the service's own sources and tests, and from
+# node_modules what Node never loads: type declarations, TypeScript sources, source maps, docs, and
+# the compile leftovers of native modules (better-sqlite3 keeps only build/Release/*.node).
+set -eu
+out=${1:?usage: prune-deploy.sh <deploy-dir>}
+cd "$out"
+[ -f package.json ] || { echo "prune-deploy: $out has no package.json" >&2; exit 1; }
+[ -d dist ] || { echo "prune-deploy: $out has no dist/ (was the service built?)" >&2; exit 1; }
+
+# the service package itself: only package.json, dist/ and node_modules/
+find . -mindepth 1 -maxdepth 1 ! -name package.json ! -name dist ! -name node_modules -exec rm -rf {} +
+find dist -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.ts.map' \) -delete
+
+# node_modules: files Node never loads at run time
+find node_modules -type f ! -iname 'licen[cs]e*' \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
+  -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.tsbuildinfo' \
+  -o -iname '*.md' -o -iname '*.markdown' -o -name '.npmignore' -o -name '.eslintrc*' -o -name '.prettierrc*' \
+  -o -name '.editorconfig' -o -name '.travis.yml' -o -name '*.gyp' -o -name '*.gypi' \) -delete
+# test folders at a package's root (node_modules/<pkg>/test, node_modules/@scope/<pkg>/tests, ...)
+find node_modules -depth -type d -regex '.*/node_modules/\(@[^/]*/\)?[^/@.][^/]*/\(test\|tests\|__tests__\)' -exec rm -rf {} +
+
+# native modules: keep the compiled addon, drop sources and object files (better-sqlite3: ~15 MB)
+find node_modules -type d -name build -path '*/node_modules/*/build' -prune | while read -r build; do
+  pkg=$(dirname "$build")
+  [ -d "$build/Release" ] || continue
+  find "$build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
+  find "$build/Release" -mindepth 1 ! -name '*.node' -exec rm -rf {} + 2>/dev/null || true
+  rm -f "$build/Release/test_extension.node"
+  rm -rf "$pkg/deps"
+  # C/C++ sources only: a src/ holding JavaScript stays
+  if [ -d "$pkg/src" ] && [ -z "$(find "$pkg/src" -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' -o -name '*.json' \) | head -n 1)" ]; then
+    rm -rf "$pkg/src"
+  fi
+done
+find node_modules -depth -type d -empty -delete
