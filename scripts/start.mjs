@@ -21,9 +21,13 @@ const host = process.env.HOST ?? '127.0.0.1';
 function unavailable(service) {
   const main = join(root, 'services', service.name, 'dist/main.js');
   if (!existsSync(main)) return `not built (${main} missing: run pnpm build)`;
-  const needs = [service.requires, service.needs, service.env_required].flat().filter(Boolean);
-  for (const variable of needs) {
-    if (typeof variable === 'string' && !process.env[variable]) return `needs ${variable}`;
+  // `requires: A|B` in the registry: one of these settings must be set (postgres: DATABASE_URL).
+  const alternatives = String(service.requires ?? '')
+    .split('|')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (alternatives.length > 0 && !alternatives.some((name) => process.env[name])) {
+    return `needs ${alternatives.join(' or ')}`;
   }
   return undefined;
 }
@@ -37,8 +41,9 @@ for (const service of entries) {
     continue;
   }
   const port = String(process.env[`${service.name.toUpperCase()}_PORT`] ?? service.port);
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    cwd: join(root, 'services', service.name),
+  // From the repository root, so that the embedded defaults land in ./data/<service>/.
+  const child = spawn(process.execPath, [join('services', service.name, 'dist/main.js')], {
+    cwd: root,
     env: { ...process.env, PORT: port, HOST: host },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
