@@ -52,6 +52,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     toolsets: service.toolsets,
     config,
     deps,
+    ...(service.mapError ? { mapError: service.mapError } : {}),
     metrics,
     rateLimiter: createRateLimiter(config.MCP_RATE_LIMIT),
   });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 
 import type { BaseConfig, ConfigSchema } from './config.js';
 import type { AnyToolDefinition, Identity, TransportKind } from './define-tool.js';
+import type { ServiceError } from './errors.js';
 
 export interface ToolsetMetadata {
   description: string;
@@ -38,6 +39,12 @@ export interface ServiceDefinition<Config extends BaseConfig = BaseConfig, Deps 
   createContext: (config: Readonly<Config>, logger: Logger) => Promise<Deps> | Deps;
   /** Dependency checks for /health; any that throws turns /health into a 503. */
   healthChecks?: (deps: Deps, config: Readonly<Config>) => Record<string, HealthCheck>;
+  /**
+   * Turns the domain's own errors into ServiceErrors (or returns undefined for "not mine"), so that
+   * domain modules need no core import and tools need no try/catch. Anything left unmapped is an
+   * unexpected error: logged with its cause, answered "Internal error".
+   */
+  mapError?: (error: unknown) => ServiceError | undefined;
   /** Releases what createContext built; called on shutdown after in-flight calls finish. */
   close?: (deps: Deps) => Promise<void> | void;
   /**

@@ -86,6 +86,8 @@ export interface RegistryOptions {
     MCP_DEBUG: boolean;
   }>;
   deps: unknown;
+  /** The service's translation of its domain errors (ServiceDefinition.mapError). */
+  mapError?: (error: unknown) => ServiceError | undefined;
   metrics?: Metrics;
   rateLimiter?: RateLimiter;
 }
@@ -294,9 +296,17 @@ export class ToolRegistry {
       return { result: this.toResult(tool, output) };
     } catch (error) {
       const failure = isAborted && !(error instanceof ServiceError) ? abortReason(reason) : error;
-      const serviceError = toServiceError(failure, config.MCP_DEBUG);
+      const serviceError =
+        (failure instanceof ServiceError ? undefined : this.options.mapError?.(failure)) ??
+        toServiceError(failure, config.MCP_DEBUG);
       if (serviceError.code === 'INTERNAL') {
         ctx.logger.error({ err: failure, tool: tool.name, requestId: ctx.requestId }, 'tool failed unexpectedly');
+      } else if (serviceError.code === 'UNAVAILABLE' || serviceError.code === 'UPSTREAM_FAILED') {
+        // A backend failure the client sees as a clear message; operators get the cause.
+        ctx.logger.warn(
+          { err: serviceError.cause ?? failure, tool: tool.name, requestId: ctx.requestId },
+          'backend failure',
+        );
       }
       return { result: errorResult(serviceError.message), errorCode: serviceError.code };
     } finally {

@@ -143,3 +143,35 @@ describe('withContent', () => {
     expect(result.content).toEqual([{ type: 'image', data: 'AAEC', mimeType: 'image/png' }]);
   });
 });
+
+describe('mapError', () => {
+  class DomainError extends Error {}
+  const boom = defineTool({
+    name: 'boom',
+    title: 'Boom',
+    description: 'Throws a domain error or a plain one.',
+    toolset: 'read',
+    input: z.object({ domain: z.boolean() }),
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    handler: async ({ domain }) => {
+      throw domain ? new DomainError('row 7 is locked') : new Error('driver detail');
+    },
+  });
+  const r = new ToolRegistry({
+    service: 'x',
+    tools: [boom],
+    toolsets: echoService.toolsets,
+    config: loadConfig(echoService.config, {}),
+    deps: {},
+    mapError: (error) => (error instanceof DomainError ? new ServiceError('CONFLICT', error.message) : undefined),
+  });
+
+  it("turns the service's domain errors into ServiceErrors and leaves the rest internal", async () => {
+    const mapped = await call(r, 'boom', { domain: true });
+    expect(mapped.errorCode).toBe('CONFLICT');
+    expect(mapped.result.content).toEqual([{ type: 'text', text: 'row 7 is locked' }]);
+    const other = await call(r, 'boom', { domain: false });
+    expect(other.errorCode).toBe('INTERNAL');
+    expect(other.result.content).toEqual([{ type: 'text', text: 'Internal error' }]);
+  });
+});

@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { defineService } from '@mcp-sse/core';
 
 import { type Config, configSchema } from './config.js';
+import { FetchError } from './fetch-error.js';
 import { createFetcher, robotsFetcherFor } from './fetcher.js';
 import { createHttpClient } from './http-client.js';
 import { createRobotsChecker } from './robots.js';
 import { type AddressPolicy, createAddressPolicy, createSsrfGuard, type Resolver } from './ssrf-guard.js';
-import type { Deps } from './tools/define.js';
+import { type Deps, toServiceError } from './tools/define.js';
 import { tools } from './tools/index.js';
 
 // Read at start-up from the package next to src/ or dist/, so the version is never written twice.
@@ -40,6 +41,7 @@ export function createFetchService(options: FetchServiceOptions = {}) {
     config: configSchema,
     toolsets: { fetch: { description: 'fetch, fetch_many', default: true } },
     tools,
+    mapError: (error) => (error instanceof FetchError ? toServiceError(error) : undefined),
     createContext: (config, logger) => {
       const fromConfig = createAddressPolicy({
         allowPrivate: config.FETCH_ALLOW_PRIVATE,

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 
-import { defineService } from '@mcp-sse/core';
+import { defineService, ServiceError } from '@mcp-sse/core';
 
 import { type Config, configSchema } from './config.js';
 import { FileService } from './file-service.js';
+import { FsError } from './path-guard.js';
 import type { Deps } from './tools/define.js';
 import { tools } from './tools/index.js';
 
@@ -34,6 +35,8 @@ export const service = defineService<Config, Deps>({
     },
   },
   tools,
+  // FsError messages only ever name the caller's own input.
+  mapError: (error) => (error instanceof FsError ? new ServiceError(error.code, error.message) : undefined),
   createContext: async (config, logger) => {
     const files = await FileService.create(config.ALLOWED_PATHS, {
       limits: { maxFileBytes: config.FS_MAX_FILE_BYTES, maxReadBytes: config.FS_MAX_READ_BYTES },

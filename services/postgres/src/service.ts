@@ -31,6 +31,9 @@ export const service = defineService<Config, Deps>({
     sql: { description: 'execute_sql (read-only unless POSTGRES_ACCESS_MODE=read_write)', default: true },
   },
   tools,
+  // The domain's DatabaseError carries a core error code and a redacted, safe message.
+  mapError: (error) =>
+    error instanceof DatabaseError ? new ServiceError(error.code, error.message, { cause: error.cause }) : undefined,
   createContext: (config, logger) => {
     const db = new PostgresDatabase({
       connectionString: resolveConnectionString(config),

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 
-import { defineService } from '@mcp-sse/core';
+import { defineService, ServiceError } from '@mcp-sse/core';
 
 import { type Config, configSchema } from './config.js';
 import { openDatabase } from './database.js';
+import { DatabaseError } from './errors.js';
 import type { Deps } from './tools/define.js';
 import { tools } from './tools/index.js';
 
@@ -27,6 +28,9 @@ export const service = defineService<Config, Deps>({
     raw: { description: 'execute_raw_query (read-only by default; writes with read_only=false)', default: true },
   },
   tools,
+  // The domain's DatabaseError carries a core error code and a safe message.
+  mapError: (error) =>
+    error instanceof DatabaseError ? new ServiceError(error.code, error.message, { cause: error.cause }) : undefined,
   createContext: (config, logger) => {
     const db = openDatabase(config);
     logger.info(
