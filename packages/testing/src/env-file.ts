@@ -13,3 +13,20 @@ export function parseEnvFile(text: string): Record<string, string> {
   }
   return env;
 }
+
+/**
+ * The `KEY=value` lines of an env file that have no comment above them (a run of variables may share
+ * one comment). An honest example file documents every variable: each service's test expects [].
+ */
+export function variablesWithoutComment(text: string): string[] {
+  const isVariable = (line: string) => /^[A-Z_]+=/.test(line);
+  const lines = text.split('\n');
+  return lines.filter((line, index) => {
+    if (!isVariable(line)) return false;
+    const previous = lines
+      .slice(0, index)
+      .reverse()
+      .find((l) => !isVariable(l));
+    return !previous?.startsWith('#');
+  });
+}

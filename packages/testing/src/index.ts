@@ -1,5 +1,5 @@
 export { type ClientTransportKind, connectClient, type ConnectOptions } from './connect-client.js';
-export { parseEnvFile } from './env-file.js';
+export { parseEnvFile, variablesWithoutComment } from './env-file.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
 export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
 export { openSseStream, type SseStream } from './sse-stream.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ConfigError, loadConfig } from '@mcp-sse/core';
-import { parseEnvFile } from '@mcp-sse/testing';
+import { parseEnvFile, variablesWithoutComment } from '@mcp-sse/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { configSchema } from '../src/config.js';
@@ -34,16 +34,7 @@ describe('config/postgres.env.example', () => {
   });
 
   it('has a comment before every variable', () => {
-    const lines = text.split('\n');
-    lines.forEach((line, index) => {
-      if (/^[A-Z_]+=/.test(line)) {
-        const previous = lines
-          .slice(0, index)
-          .reverse()
-          .find((l) => !/^[A-Z_]+=/.test(l));
-        expect(previous?.startsWith('#'), `no comment above ${line}`).toBe(true);
-      }
-    });
+    expect(variablesWithoutComment(text)).toEqual([]);
   });
 });
 

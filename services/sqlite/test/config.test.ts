@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import { ConfigError, loadConfig } from '@mcp-sse/core';
-import { parseEnvFile } from '@mcp-sse/testing';
+import { parseEnvFile, variablesWithoutComment } from '@mcp-sse/testing';
 import { describe, expect, it } from 'vitest';
 
 import { configObjectSchema, configSchema } from '../src/config.js';
@@ -24,16 +24,7 @@ describe('config/sqlite.env.example', () => {
   });
 
   it('has a comment before every variable', () => {
-    const lines = readFileSync(examplePath, 'utf8').split('\n');
-    lines.forEach((line, index) => {
-      if (/^[A-Z_]+=/.test(line)) {
-        const previous = lines
-          .slice(0, index)
-          .reverse()
-          .find((l) => !/^[A-Z_]+=/.test(l));
-        expect(previous?.startsWith('#'), `no comment above ${line}`).toBe(true);
-      }
-    });
+    expect(variablesWithoutComment(readFileSync(examplePath, 'utf8'))).toEqual([]);
   });
 });
 
