@@ -83,7 +83,7 @@ const profileDir = path.join(root, 'bench', 'results', 'profiles');
 const ctx: SectionContext = {
   root,
   pinning,
-  nodeFlags: values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  nodeFlags: values.profile ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`] : [],
 };
 
 // Ctrl-C: exit through process.exit so that the server processes are stopped too.

@@ -57,7 +57,7 @@ export function nodeServer(ctx: SectionContext, name: string, file: string, env:
 
 /** Core settings for the bench: the audit line still written (info), limits out of the way. */
 export const coreEnv = {
-  LOG_LEVEL: 'info',
+  LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'info',
   MCP_RATE_LIMIT: '0',
   MCP_MAX_SESSIONS: '100000',
 };

@@ -1,11 +1,11 @@
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 
 import { createAuthenticator } from './auth.js';
 import type { BaseConfig } from './config.js';
 import type { ServiceDefinition } from './define-service.js';
 import { createHostPolicy } from './host-check.js';
-import { loggerOptions } from './logger.js';
+import { createLogger } from './logger.js';
 import { createMcpServer } from './mcp-server.js';
 import { createMetrics } from './metrics.js';
 import { guardPlugin } from './plugins/guard.js';
@@ -40,7 +40,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   options: BuildAppOptions<Config, Deps>,
 ): Promise<FastifyInstance> {
   const { config } = options;
-  const logger = options.logger ?? pino(loggerOptions(config.LOG_LEVEL, service.name));
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL, service.name, config.LOG_FLUSH_MS);
   if (config.MCP_API_KEYS.length === 0) {
     logger.warn('MCP_API_KEYS is not set: every client that reaches this port can call every tool');
   }

@@ -31,6 +31,7 @@ export const baseConfigSchema = z.object({
   PORT: int(0, 65535, 3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FLUSH_MS: int(0, 10_000, 100),
   MCP_API_KEYS: envList(),
   MCP_ALLOWED_HOSTS: envList(),
   MCP_ALLOWED_ORIGINS: envList(),

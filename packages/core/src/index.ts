@@ -45,7 +45,7 @@ export {
   toServiceError,
 } from './errors.js';
 export { createHostPolicy, hostnameOf } from './host-check.js';
-export { loggerOptions } from './logger.js';
+export { createLogger, loggerOptions } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { createRateLimiter, type RateLimiter } from './rate-limit.js';
 export { RpcError, selectTools, type ToolListEntry, ToolRegistry, type ToolResult } from './registry.js';

@@ -60,6 +60,11 @@ export interface CallContext {
   logger: ToolLogger;
   /** Aborts when the client cancels or disconnects. */
   signal?: AbortSignal;
+  /**
+   * Called once, synchronously, with a function that cancels this call (the same as `signal`
+   * firing, without an AbortController and listener per call): for callers that track calls by id.
+   */
+  bindCancel?: (cancel: (reason?: unknown) => void) => void;
   progress?: (progress: number, total?: number, message?: string) => Promise<void>;
   log?: (level: LogLevel, data: unknown) => Promise<void>;
   /**
@@ -234,24 +239,20 @@ export class ToolRegistry {
       };
     }
 
-    // Aborts (timeout, shutdown, the caller's signal) reject `aborted` directly. The handler's
-    // AbortSignal is made on first read of ctx.signal, already aborted if the call was: most
-    // handlers never read it, and AbortController (with the AbortSignal.any it replaces) was the
-    // costliest part of a trivial call in `pnpm bench`.
+    // Aborts (timeout, shutdown, cancellation) settle the call at once, whether or not the handler
+    // listens. The handler's AbortSignal is made on first read of ctx.signal (already aborted if the
+    // call was): most handlers never read it, and an AbortController per call, with a listener on
+    // the caller's signal, was among the costliest parts of a trivial call in `pnpm bench`.
     const timeoutMs = config.MCP_TOOL_TIMEOUT_MS;
     let isAborted = false;
     let reason: unknown;
     let controller: AbortController | undefined;
-    let rejectAborted: (error: ServiceError) => void = () => undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      rejectAborted = reject;
-    });
-    aborted.catch(() => undefined);
+    let settleAborted: ((error: ServiceError) => void) | undefined;
     const abort = (why: unknown) => {
       if (isAborted) return;
       isAborted = true;
       reason = why;
-      rejectAborted(abortReason(why));
+      settleAborted?.(abortReason(why));
       controller?.abort(why);
     };
     const signalOf = (): AbortSignal => {
@@ -261,38 +262,45 @@ export class ToolRegistry {
       }
       return controller.signal;
     };
-    const fromCaller = () => abort(ctx.signal?.reason);
+    const callerSignal = ctx.signal;
+    const fromCaller = callerSignal ? () => abort(callerSignal.reason) : undefined;
     const shutdown = this.shutdown.signal;
     if (shutdown.aborted) abort(shutdown.reason);
-    else if (ctx.signal?.aborted) fromCaller();
-    else ctx.signal?.addEventListener('abort', fromCaller, { once: true });
+    else if (callerSignal?.aborted) abort(callerSignal.reason);
+    else if (fromCaller) callerSignal?.addEventListener('abort', fromCaller, { once: true });
+    ctx.bindCancel?.(abort);
     this.aborters.add(abort);
     const timer = setTimeout(
       () => abort(new ServiceError('TIMEOUT', `${tool.name} timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
     let session: ClientSession | undefined;
+    const handlerCtx = {
+      config: config,
+      deps: this.options.deps,
+      identity: ctx.identity,
+      transport: ctx.transport,
+      requestId: ctx.requestId,
+      logger: ctx.logger,
+      get signal() {
+        return signalOf();
+      },
+      progress: ctx.progress ?? noop,
+      log: ctx.log ?? noop,
+      get session() {
+        session ??= ctx.session?.({ signal: signalOf(), timeoutMs });
+        return session;
+      },
+    };
     try {
-      const output: unknown = await Promise.race([
-        tool.handler(parsed.data, {
-          config: config,
-          deps: this.options.deps,
-          identity: ctx.identity,
-          transport: ctx.transport,
-          requestId: ctx.requestId,
-          logger: ctx.logger,
-          get signal() {
-            return signalOf();
-          },
-          progress: ctx.progress ?? noop,
-          log: ctx.log ?? noop,
-          get session() {
-            session ??= ctx.session?.({ signal: signalOf(), timeoutMs });
-            return session;
-          },
-        }),
-        aborted,
-      ]);
+      const output: unknown = await new Promise<unknown>((resolve, reject) => {
+        if (isAborted) {
+          reject(abortReason(reason));
+          return;
+        }
+        settleAborted = reject;
+        tool.handler(parsed.data, handlerCtx).then(resolve, reject);
+      });
       return { result: this.toResult(tool, output) };
     } catch (error) {
       const failure = isAborted && !(error instanceof ServiceError) ? abortReason(reason) : error;
@@ -312,7 +320,7 @@ export class ToolRegistry {
     } finally {
       clearTimeout(timer);
       this.aborters.delete(abort);
-      ctx.signal?.removeEventListener('abort', fromCaller);
+      if (fromCaller) callerSignal?.removeEventListener('abort', fromCaller);
     }
   }
 

@@ -1,10 +1,8 @@
-import { pino } from 'pino';
-
 import { buildApp } from './app.js';
 import { type BaseConfig, loadConfig } from './config.js';
 import type { ServiceDefinition } from './define-service.js';
 import { ConfigError } from './errors.js';
-import { loggerOptions } from './logger.js';
+import { createLogger } from './logger.js';
 
 /**
  * The process entry of a service: config → dependencies → app → listen, and a graceful exit on
@@ -24,7 +22,7 @@ export async function runService<Config extends BaseConfig, Deps>(
     }
     throw error;
   }
-  const logger = pino(loggerOptions(config.LOG_LEVEL, service.name));
+  const logger = createLogger(config.LOG_LEVEL, service.name, config.LOG_FLUSH_MS);
   let app;
   try {
     app = await buildApp(service, { config, logger });

@@ -1,6 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 import type { Identity } from './define-tool.js';
+import type { McpSession } from './mcp-server.js';
 
 export type SessionTransportKind = 'sse' | 'streamable-http';
 
@@ -10,6 +11,8 @@ export interface Session {
   kind: SessionTransportKind;
   identity: Identity;
   transport: Transport;
+  /** The session's protocol engine (its tools/call path). */
+  engine: McpSession;
   createdAt: number;
   lastSeen: number;
   /** Open long-lived streams (legacy SSE stream, Streamable HTTP GET stream): not idle while > 0. */

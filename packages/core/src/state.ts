@@ -1,4 +1,3 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -7,6 +6,7 @@ import type { BaseConfig } from './config.js';
 import type { AnyServiceDefinition } from './define-service.js';
 import type { Identity, TransportKind } from './define-tool.js';
 import type { HostPolicy } from './host-check.js';
+import type { McpSession } from './mcp-server.js';
 import type { Metrics } from './metrics.js';
 import type { ToolRegistry } from './registry.js';
 import type { SessionStore } from './sessions.js';
@@ -25,7 +25,7 @@ export interface CoreState {
   startedAt: number;
   /** Set when shutdown begins: new sessions and calls are refused with 503. */
   closing: boolean;
-  createServer(identity: Identity, rateKey: string, transport: TransportKind): Server;
+  createServer(identity: Identity, rateKey: string, transport: TransportKind): McpSession;
   /** Room for one more session? Evicts idle sessions first when the table is full. */
   reserveSession(): Promise<boolean>;
 }

@@ -36,9 +36,10 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
       lastSeen: now,
       openStreams: 1,
       active: 0,
+      engine: server,
       close: () => server.close(),
     };
-    server.onclose = () => {
+    server.server.onclose = () => {
       if (heartbeat) clearInterval(heartbeat);
       if (state.sessions.delete(session.id)) state.metrics.openSessions.dec({ transport: 'sse' });
     };

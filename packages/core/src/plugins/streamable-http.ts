@@ -84,6 +84,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
       lastSeen: now,
       openStreams: 0,
       active: 0,
+      engine: server,
       close: () => server.close(),
     };
     const transport = new StreamableHTTPServerTransport({
@@ -96,7 +97,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
       },
     });
     session.transport = transport;
-    server.onclose = () => {
+    server.server.onclose = () => {
       if (session.id && state.sessions.delete(session.id)) {
         state.metrics.openSessions.dec({ transport: 'streamable-http' });
       }
