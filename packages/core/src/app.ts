@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -5,6 +7,7 @@ import { createAuthenticator } from './auth.js';
 import type { BaseConfig } from './config.js';
 import type { ServiceDefinition } from './define-service.js';
 import { createHostPolicy } from './host-check.js';
+import { createHttpLane, type Lane } from './http-lane.js';
 import { createLogger } from './logger.js';
 import { createMcpServer } from './mcp-server.js';
 import { createMetrics } from './metrics.js';
@@ -69,7 +72,20 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // The fast lane sees each request first and hands fastify what it does not take (http-lane.ts).
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (!fastLane.take?.(req, res)) handler(req, res);
+      });
+      // What fastify sets on a server it creates itself.
+      server.keepAliveTimeout = 65_000;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
   });
+  // Set once the state it serves exists (below); requests only arrive after listen.
+  const fastLane: { take?: Lane } = {};
 
   const { extendServer } = service;
   const sessions = options.sessions ?? new MemorySessionStore();
@@ -111,6 +127,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     },
   };
   app.decorate('mcp', state);
+  fastLane.take = createHttpLane(state);
 
   // JSON with prototype-poisoning protection (fastify's parser), but an empty body is "no body":
   // clients send Content-Type on GET/DELETE too.

@@ -109,9 +109,10 @@ export interface McpSession {
   connect(transport: Transport): Promise<void>;
   /**
    * Runs one tools/call; its answer and the notifications about it go to `sink` (the transport by
-   * default). Never throws: failures become JSON-RPC errors or isError results.
+   * default). Never throws: failures become JSON-RPC errors or isError results. Returns a function
+   * that cancels the call (no answer is sent then, as for notifications/cancelled).
    */
-  callTool(message: ToolCallMessage, sink?: MessageSink): void;
+  callTool(message: ToolCallMessage, sink?: MessageSink): (reason?: unknown) => void;
   close(): Promise<void>;
 }
 
@@ -220,15 +221,22 @@ export function createMcpServer(options: McpServerOptions): McpSession {
       });
   };
 
-  const callTool = (message: ToolCallMessage, sink?: MessageSink): void => {
+  const callTool = (message: ToolCallMessage, sink?: MessageSink): ((reason?: unknown) => void) => {
     if (sink) sinks.set(message.id, sink);
     const out = sink ?? toTransport(message.id);
-    run(message, out)
+    const answered = run(message, out);
+    const entry = running.get(message.id);
+    answered
       .then((answer) => (answer ? out(answer) : undefined))
       .catch(report)
       .finally(() => {
         if (sink && sinks.get(message.id) === sink) sinks.delete(message.id);
       });
+    return (reason) => {
+      if (!entry || entry.cancelled) return;
+      entry.cancelled = true;
+      entry.cancel(reason ?? new ServiceError('CANCELLED', 'The request was cancelled'));
+    };
   };
 
   // Reached only by calls the fast check above did not recognise: the SDK has validated them.

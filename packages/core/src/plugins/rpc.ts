@@ -1,6 +1,9 @@
+import type { ServerResponse } from 'node:http';
+
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import type { Identity, ToolLogger } from '../define-tool.js';
 import { JSON_RPC } from '../errors.js';
 import { type JsonRpcId, rpcError, rpcResult } from '../json-rpc.js';
 import { RpcError } from '../registry.js';
@@ -28,13 +31,28 @@ function isRpcRequest(value: unknown): value is RpcRequest {
 
 type RpcAnswer = { body: unknown; status: number } | undefined;
 
+/** What /rpc needs of the HTTP exchange, whoever serves it (fastify or the fast lane). */
+export interface RpcExchange {
+  identity: Identity;
+  rateKey: string;
+  requestId: string;
+  logger: ToolLogger;
+  /** The response, to cancel a call when the client hangs up before its answer. */
+  response: ServerResponse;
+}
+
+/** The HTTP answer to one POST /rpc: no body means an empty 202. */
+export interface RpcReply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
 /**
  * Plain JSON-RPC 2.0 on POST /rpc: tools/list, tools/call, ping (and initialize, answered
- * statelessly), no session, for curl, cron and scripts. Batches are accepted. Also serves the
- * original plan's endpoint names: POST /mcp/v1/initialize, /mcp/v1/tools/list, /mcp/v1/tools/call,
- * which take either a JSON-RPC envelope or the bare params.
+ * statelessly), no session, for curl, cron and scripts. Batches are accepted.
  */
-export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: Error) => void): void {
+export function createRpcHandler(state: CoreState): (body: unknown, exchange: RpcExchange) => Promise<RpcReply> {
   const { registry, service } = state;
 
   const initializeResult = (params: Record<string, unknown> | undefined) => {
@@ -51,7 +69,31 @@ export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: E
     };
   };
 
-  const handle = async (message: unknown, request: FastifyRequest, reply: FastifyReply): Promise<RpcAnswer> => {
+  const call = async (params: Record<string, unknown> | undefined, exchange: RpcExchange) => {
+    // A client that hangs up before the answer cancels the call.
+    let cancel: ((reason?: unknown) => void) | undefined;
+    const { response } = exchange;
+    const onClose = () => {
+      if (!response.writableFinished) cancel?.();
+    };
+    response.once('close', onClose);
+    try {
+      return await registry.call(params?.['name'] as string, params?.['arguments'], {
+        identity: exchange.identity,
+        rateKey: exchange.rateKey,
+        transport: 'rpc',
+        requestId: exchange.requestId,
+        logger: exchange.logger,
+        bindCancel: (fn) => {
+          cancel = fn;
+        },
+      });
+    } finally {
+      response.off('close', onClose);
+    }
+  };
+
+  const handle = async (message: unknown, exchange: RpcExchange): Promise<RpcAnswer> => {
     if (!isRpcRequest(message)) {
       return { status: 400, body: rpcError(JSON_RPC.INVALID_REQUEST, 'Invalid Request: not a JSON-RPC 2.0 request') };
     }
@@ -69,28 +111,14 @@ export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: E
       case 'tools/list':
         return respond(registry.listResult);
       case 'tools/call': {
-        const name = message.params?.['name'];
-        if (typeof name !== 'string') {
+        if (typeof message.params?.['name'] !== 'string') {
           return {
             status: 200,
             body: rpcError(JSON_RPC.INVALID_PARAMS, 'Invalid params: "name" must be a string', id),
           };
         }
-        // A client that hangs up before the answer cancels the call.
-        const controller = new AbortController();
-        const onClose = () => {
-          if (!reply.raw.writableFinished) controller.abort();
-        };
-        reply.raw.once('close', onClose);
         try {
-          const outcome = await registry.call(name, message.params?.['arguments'], {
-            identity: request.identity,
-            rateKey: request.rateKey,
-            transport: 'rpc',
-            requestId: String(request.id),
-            logger: request.log,
-            signal: controller.signal,
-          });
+          const outcome = await call(message.params, exchange);
           if (outcome.errorCode === 'RATE_LIMITED') {
             return { status: 429, body: rpcResult(id, outcome.result) };
           }
@@ -98,8 +126,6 @@ export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: E
         } catch (error) {
           if (error instanceof RpcError) return { status: 200, body: rpcError(error.code, error.message, id) };
           throw error;
-        } finally {
-          reply.raw.off('close', onClose);
         }
       }
       default:
@@ -109,18 +135,38 @@ export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: E
     }
   };
 
-  const send = async (reply: FastifyReply, body: unknown, request: FastifyRequest) => {
+  return async (body, exchange) => {
     if (Array.isArray(body)) {
       if (body.length === 0)
-        return reply.code(400).send(rpcError(JSON_RPC.INVALID_REQUEST, 'Invalid Request: empty batch'));
-      const answers = await Promise.all(body.map((message) => handle(message, request, reply)));
+        return { status: 400, body: rpcError(JSON_RPC.INVALID_REQUEST, 'Invalid Request: empty batch') };
+      const answers = await Promise.all(body.map((message) => handle(message, exchange)));
       const out = answers.filter((answer) => answer !== undefined).map((answer) => answer.body);
-      return out.length === 0 ? reply.code(202).send() : reply.code(200).send(out);
+      return out.length === 0 ? { status: 202 } : { status: 200, body: out };
     }
-    const answer = await handle(body, request, reply);
-    if (!answer) return reply.code(202).send();
-    if (answer.status === 429) void reply.header('retry-after', '60');
-    return reply.code(answer.status).send(answer.body);
+    const answer = await handle(body, exchange);
+    if (!answer) return { status: 202 };
+    if (answer.status === 429) return { status: 429, body: answer.body, headers: { 'retry-after': '60' } };
+    return answer;
+  };
+}
+
+/**
+ * Serves POST /rpc through fastify (the fast lane takes most of them first: http-lane.ts), and the
+ * original plan's endpoint names: POST /mcp/v1/initialize, /mcp/v1/tools/list, /mcp/v1/tools/call,
+ * which take either a JSON-RPC envelope or the bare params.
+ */
+export function rpcPlugin(app: FastifyInstance, state: CoreState, done: (err?: Error) => void): void {
+  const handler = createRpcHandler(state);
+  const send = async (reply: FastifyReply, body: unknown, request: FastifyRequest) => {
+    const answer = await handler(body, {
+      identity: request.identity,
+      rateKey: request.rateKey,
+      requestId: String(request.id),
+      logger: request.log,
+      response: reply.raw,
+    });
+    if (answer.headers) void reply.headers(answer.headers);
+    return answer.body === undefined ? reply.code(answer.status).send() : reply.code(answer.status).send(answer.body);
   };
 
   app.post('/rpc', (request, reply) => send(reply, request.body, request));

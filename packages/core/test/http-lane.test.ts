@@ -1,0 +1,361 @@
+import { request } from 'node:http';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  httpRequest,
+  INITIALIZE_BODY,
+  MCP_POST_HEADERS,
+  openSseStream,
+  type RawResponse,
+  type StartedService,
+  startService,
+} from '../../testing/src/index.js';
+import { echoService } from './helpers/echo-service.js';
+
+/**
+ * The fast lane (src/http-lane.ts) serves POST /rpc, /mcp and /messages bodies of a known length;
+ * node:http sends a string body without Content-Length as chunked, which fastify serves. Each
+ * answer the lane gives must be the one fastify gives, and everything it does not take must reach
+ * fastify unchanged. Lane answers carry a `lane-` request id when the client sent none.
+ */
+type Deps = { calls: number; finished: string[]; aborted: string[] };
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/** POST with Content-Length (the lane) or chunked (fastify). */
+function post(url: string, body: string, headers: Record<string, string>, chunked = false) {
+  return httpRequest(url, {
+    method: 'POST',
+    headers: chunked ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    body,
+  });
+}
+
+const laneId = (res: RawResponse) => String(res.headers['x-request-id']);
+
+describe('fast lane: POST /rpc', () => {
+  let svc: StartedService;
+  beforeAll(async () => {
+    svc = await startService(echoService, { env: { MCP_API_KEYS: 'k1' } });
+  });
+  afterAll(async () => svc.close());
+  const auth = { 'content-type': 'application/json', authorization: 'Bearer k1' };
+
+  it.each([
+    [
+      'a tool call',
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'hi' } } },
+    ],
+    ['tools/list', { jsonrpc: '2.0', id: 'a', method: 'tools/list' }],
+    ['an unknown tool', { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'nope', arguments: {} } }],
+    ['invalid arguments', { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: {} } }],
+    [
+      'a batch',
+      [
+        { jsonrpc: '2.0', id: 1, method: 'ping' },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+      ],
+    ],
+    ['not JSON-RPC', { hello: 'world' }],
+    ['an empty batch', []],
+    ['an unknown method', { jsonrpc: '2.0', id: 9, method: 'nope/nope' }],
+  ])('answers %s exactly as fastify does', async (_name, message) => {
+    const lane = await post(`${svc.url}/rpc`, json(message), auth);
+    const routed = await post(`${svc.url}/rpc`, json(message), auth, true);
+    expect(laneId(lane)).toMatch(/^lane-/);
+    expect(laneId(routed)).not.toMatch(/^lane-/);
+    expect(lane.status).toBe(routed.status);
+    expect(lane.headers['content-type']).toBe(routed.headers['content-type']);
+    expect(lane.json).toEqual(routed.json);
+  });
+
+  it('answers a notification with an empty 202', async () => {
+    const lane = await post(`${svc.url}/rpc`, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), auth);
+    expect(lane.status).toBe(202);
+    expect(lane.text).toBe('');
+    expect(laneId(lane)).toMatch(/^lane-/);
+  });
+
+  it('answers bad JSON and prototype poisoning with the parse error fastify gives', async () => {
+    for (const body of ['{"jsonrpc":', '{"__proto__":{"polluted":1},"jsonrpc":"2.0","id":1,"method":"ping"}']) {
+      const lane = await post(`${svc.url}/rpc`, body, auth);
+      const routed = await post(`${svc.url}/rpc`, body, auth, true);
+      expect(lane.status).toBe(400);
+      expect(lane.json).toEqual(routed.json);
+      expect(lane.json).toMatchObject({ error: { code: -32700, message: 'Parse error: the body is not valid JSON' } });
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it("keeps the client's request id", async () => {
+    const res = await post(`${svc.url}/rpc`, json({ jsonrpc: '2.0', id: 1, method: 'ping' }), {
+      ...auth,
+      'x-request-id': 'trace-42',
+    });
+    expect(res.headers['x-request-id']).toBe('trace-42');
+  });
+
+  it('leaves refused requests to fastify: no key, a bad key, a bad Host, a bad Origin, a wrong type', async () => {
+    const body = json({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    const cases: Array<[Record<string, string>, number]> = [
+      [{ 'content-type': 'application/json' }, 401],
+      [{ 'content-type': 'application/json', authorization: 'Bearer nope' }, 401],
+      [{ ...auth, host: 'evil.example' }, 403],
+      [{ ...auth, origin: 'http://evil.example' }, 403],
+      [{ authorization: 'Bearer k1', 'content-type': 'text/plain' }, 415],
+    ];
+    for (const [headers, status] of cases) {
+      const res = await post(`${svc.url}/rpc`, body, headers);
+      expect(res.status).toBe(status);
+      expect(laneId(res)).not.toMatch(/^lane-/);
+    }
+  });
+
+  it('leaves a body over the limit to fastify (413)', async () => {
+    const small = await startService(echoService, { env: { MCP_BODY_LIMIT: '1024' } });
+    try {
+      const message = {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { message: 'x'.repeat(2000) } },
+      };
+      const res = await post(`${small.url}/rpc`, json(message), { 'content-type': 'application/json' });
+      expect(res.status).toBe(413);
+      expect(res.text).toContain('MCP_BODY_LIMIT');
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('cancels the call when the client hangs up', async () => {
+    const tag = 'lane-rpc-hangup';
+    const body = json({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'slow', arguments: { ms: 2000, steps: 1, tag } },
+    });
+    await new Promise<void>((resolve) => {
+      const req = request(`${svc.url}/rpc`, {
+        method: 'POST',
+        headers: { ...auth, 'content-length': String(Buffer.byteLength(body)) },
+      });
+      req.on('error', () => resolve());
+      req.end(body);
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 100);
+    });
+    await expect.poll(() => (svc.app.mcp.deps as Deps).aborted).toContain(tag);
+    expect((svc.app.mcp.deps as Deps).finished).not.toContain(tag);
+  });
+
+  it('rate-limits with 429 and retry-after, as fastify does', async () => {
+    const limited = await startService(echoService, { env: { MCP_RATE_LIMIT: '1' } });
+    try {
+      const call = json({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { message: 'x' } },
+      });
+      const headers = { 'content-type': 'application/json' };
+      expect((await post(`${limited.url}/rpc`, call, headers)).status).toBe(200);
+      const lane = await post(`${limited.url}/rpc`, call, headers);
+      const routed = await post(`${limited.url}/rpc`, call, headers, true);
+      expect(lane.status).toBe(429);
+      expect(lane.headers['retry-after']).toBe('60');
+      expect(lane.json).toEqual(routed.json);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('fast lane: POST /mcp on a session', () => {
+  let svc: StartedService;
+  let sid: string;
+  beforeAll(async () => {
+    svc = await startService(echoService, { env: { MCP_SSE_HEARTBEAT_MS: '100' } });
+    const init = await post(`${svc.url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
+    sid = init.headers['mcp-session-id'] as string;
+    await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), {
+      ...MCP_POST_HEADERS,
+      'mcp-session-id': sid,
+    });
+  });
+  afterAll(async () => svc.close());
+  const headers = () => ({ ...MCP_POST_HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  const events = (text: string) =>
+    text
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: message'))
+      .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as Record<string, unknown>);
+
+  it('answers a tool call as an SSE response, with the headers the SDK transport sends', async () => {
+    const message = {
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { message: 'hé' } },
+    };
+    const lane = await post(`${svc.url}/mcp`, json(message), headers());
+    const routed = await post(`${svc.url}/mcp`, json({ ...message, id: 8 }), headers(), true);
+    expect(laneId(lane)).toMatch(/^lane-/);
+    expect(lane.status).toBe(200);
+    for (const name of ['content-type', 'cache-control', 'x-accel-buffering', 'mcp-session-id']) {
+      expect(lane.headers[name]).toBe(routed.headers[name]);
+    }
+    expect(events(lane.text)).toEqual([
+      {
+        jsonrpc: '2.0',
+        id: 7,
+        result: { content: [{ type: 'text', text: '{"message":"hé"}' }], structuredContent: { message: 'hé' } },
+      },
+    ]);
+    expect(events(routed.text)[0]).toMatchObject({ id: 8, result: events(lane.text)[0]!['result'] });
+  });
+
+  it('answers an unknown tool with a JSON-RPC error', async () => {
+    const res = await post(
+      `${svc.url}/mcp`,
+      json({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'nope' } }),
+      headers(),
+    );
+    expect(laneId(res)).toMatch(/^lane-/);
+    expect(events(res.text)).toEqual([
+      { jsonrpc: '2.0', id: 3, error: { code: -32602, message: 'Unknown tool: nope' } },
+    ]);
+  });
+
+  it('streams progress before the result and keepalive comments while a call runs', async () => {
+    const res = await post(
+      `${svc.url}/mcp`,
+      json({
+        jsonrpc: '2.0',
+        id: 4,
+        method: 'tools/call',
+        params: { name: 'slow', arguments: { ms: 300, steps: 2 }, _meta: { progressToken: 'p1' } },
+      }),
+      headers(),
+    );
+    expect(laneId(res)).toMatch(/^lane-/);
+    // The tool also logs (notifications/message, every level until logging/setLevel).
+    const all = events(res.text).filter((m) => m['method'] !== 'notifications/message');
+    expect(all.map((m) => m['method'] ?? 'result')).toEqual([
+      'notifications/progress',
+      'notifications/progress',
+      'result',
+    ]);
+    expect(all[0]).toMatchObject({ params: { progressToken: 'p1', progress: 1, total: 2, message: 'step 1' } });
+    expect(res.text).toMatch(/^: keepalive$/m);
+  });
+
+  it('hands other messages to the SDK transport (tools/list, a batch, a notification)', async () => {
+    const list = await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', id: 5, method: 'tools/list' }), headers());
+    expect(laneId(list)).toMatch(/^lane-/);
+    expect(list.text).toContain('"name":"echo"');
+    const batch = await post(
+      `${svc.url}/mcp`,
+      json([
+        { jsonrpc: '2.0', id: 6, method: 'ping' },
+        { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { message: 'b' } } },
+      ]),
+      headers(),
+    );
+    expect(events(batch.text).map((m) => m['id'])).toEqual([6, 7]);
+    const note = await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers());
+    expect(note.status).toBe(202);
+  });
+
+  it("leaves the SDK's own refusals to it: Accept (406), protocol version (400), other sessions (404)", async () => {
+    const call = json({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { message: 'x' } },
+    });
+    const notAcceptable = await post(`${svc.url}/mcp`, call, { ...headers(), accept: 'application/json' });
+    expect(notAcceptable.status).toBe(406);
+    const badVersion = await post(`${svc.url}/mcp`, call, { ...headers(), 'mcp-protocol-version': '1999-01-01' });
+    expect(badVersion.status).toBe(400);
+    const unknown = await post(`${svc.url}/mcp`, call, { ...headers(), 'mcp-session-id': 'no-such-session' });
+    expect(unknown.status).toBe(404);
+    for (const res of [notAcceptable, badVersion, unknown]) expect(laneId(res)).not.toMatch(/^lane-/);
+  });
+
+  it('cancels the call when the client hangs up, and the session is idle again', async () => {
+    const tag = 'lane-mcp-hangup';
+    const body = json({
+      jsonrpc: '2.0',
+      id: 9,
+      method: 'tools/call',
+      params: { name: 'slow', arguments: { ms: 2000, steps: 1, tag } },
+    });
+    await new Promise<void>((resolve) => {
+      const req = request(`${svc.url}/mcp`, {
+        method: 'POST',
+        headers: { ...headers(), 'content-length': String(Buffer.byteLength(body)) },
+      });
+      req.on('error', () => resolve());
+      req.end(body);
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 150);
+    });
+    await expect.poll(() => (svc.app.mcp.deps as Deps).aborted).toContain(tag);
+    await expect.poll(() => svc.app.mcp.sessions.get(sid)?.active).toBe(0);
+  });
+});
+
+describe('fast lane: POST /messages on a legacy SSE session', () => {
+  let svc: StartedService;
+  beforeAll(async () => {
+    svc = await startService(echoService);
+  });
+  afterAll(async () => svc.close());
+
+  it('accepts a tool call with 202 and answers it on the stream', async () => {
+    const stream = await openSseStream(`${svc.url}/sse`);
+    try {
+      const url = `${svc.url}/messages?sessionId=${stream.sessionId}`;
+      const headers = { 'content-type': 'application/json' };
+      await post(url, json(INITIALIZE_BODY), headers);
+      await post(url, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers);
+      const res = await post(
+        url,
+        json({
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'echo', arguments: { message: 'on the stream' } },
+        }),
+        headers,
+      );
+      expect(res.status).toBe(202);
+      expect(res.text).toBe('Accepted');
+      expect(laneId(res)).toMatch(/^lane-/);
+      await stream.waitFor(
+        /"id":2,"result":\{"content":\[\{"type":"text","text":"\{\\"message\\":\\"on the stream\\"\}"\}\]/,
+      );
+      // Not JSON: the same parse error as fastify gives, and nothing on the stream.
+      const bad = await post(url, '{"id":', headers);
+      expect(bad.status).toBe(400);
+      expect(bad.json).toMatchObject({ error: { code: -32700 } });
+    } finally {
+      stream.close();
+    }
+  });
+
+  it("leaves another identity's session and unknown sessions to fastify (404)", async () => {
+    const res = await post(`${svc.url}/messages?sessionId=nope`, json({ jsonrpc: '2.0', id: 1, method: 'ping' }), {
+      'content-type': 'application/json',
+    });
+    expect(res.status).toBe(404);
+    expect(laneId(res)).not.toMatch(/^lane-/);
+  });
+});
