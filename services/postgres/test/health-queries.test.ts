@@ -94,8 +94,12 @@ describe(`get_db_health on ${backend.kind}`, () => {
       // pg_stat_activity is cluster-wide and other suites share the server: look at our two sessions only.
       const ours = (health: Awaited<ReturnType<typeof getDbHealth>>) =>
         health.blocked.filter((session) => session.pid === waiterPid);
+      // The waiter's query may start after the health check's transaction (its now()): wait until
+      // both sessions show as busy, not only as blocked.
+      const busy = (h: Awaited<ReturnType<typeof getDbHealth>>) =>
+        h.long_running.filter((session) => [holderPid, waiterPid].includes(session.pid)).length;
       let health = await db.read((q) => getDbHealth(q, { longRunningSeconds: 0 }));
-      for (let i = 0; i < 50 && ours(health).length === 0; i += 1) {
+      for (let i = 0; i < 50 && (ours(health).length === 0 || busy(health) < 2); i += 1) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         health = await db.read((q) => getDbHealth(q, { longRunningSeconds: 0 }));
       }
