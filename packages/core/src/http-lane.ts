@@ -146,17 +146,28 @@ export function createHttpLane(state: CoreState): Lane {
         });
       };
       const event = (message: JSONRPCMessage) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
-      const cancel = session.engine.callTool(body, (message) => {
-        if (res.writableEnded) return Promise.resolve();
+      const finish = (last?: string) => {
+        if (keepalive) clearInterval(keepalive);
+        if (res.writableEnded || res.destroyed) return;
         start();
-        if ('id' in message && message.id === body.id && !('method' in message)) {
-          if (keepalive) clearInterval(keepalive);
-          res.end(event(message));
-        } else {
-          res.write(event(message));
-        }
-        return Promise.resolve();
-      });
+        res.end(last);
+      };
+      const cancel = session.engine.callTool(
+        body,
+        (message) => {
+          if (res.writableEnded) return Promise.resolve();
+          if ('id' in message && message.id === body.id && !('method' in message)) {
+            finish(event(message));
+          } else {
+            start();
+            res.write(event(message));
+          }
+          return Promise.resolve();
+        },
+        // A call dropped without an answer (the session was deleted meanwhile) ends its stream, as
+        // the SDK transport's close does.
+        () => finish(),
+      );
       res.once('close', () => {
         if (keepalive) clearInterval(keepalive);
         // A client that hangs up before the answer cancels the call.

@@ -109,10 +109,11 @@ export interface McpSession {
   connect(transport: Transport): Promise<void>;
   /**
    * Runs one tools/call; its answer and the notifications about it go to `sink` (the transport by
-   * default). Never throws: failures become JSON-RPC errors or isError results. Returns a function
-   * that cancels the call (no answer is sent then, as for notifications/cancelled).
+   * default). Never throws: failures become JSON-RPC errors or isError results. `done` runs once
+   * the answer was sent, or dropped because the call was cancelled or the session closed. Returns a
+   * function that cancels the call (no answer is sent then, as for notifications/cancelled).
    */
-  callTool(message: ToolCallMessage, sink?: MessageSink): (reason?: unknown) => void;
+  callTool(message: ToolCallMessage, sink?: MessageSink, done?: () => void): (reason?: unknown) => void;
   close(): Promise<void>;
 }
 
@@ -221,7 +222,7 @@ export function createMcpServer(options: McpServerOptions): McpSession {
       });
   };
 
-  const callTool = (message: ToolCallMessage, sink?: MessageSink): ((reason?: unknown) => void) => {
+  const callTool = (message: ToolCallMessage, sink?: MessageSink, done?: () => void): ((reason?: unknown) => void) => {
     if (sink) sinks.set(message.id, sink);
     const out = sink ?? toTransport(message.id);
     const answered = run(message, out);
@@ -231,6 +232,7 @@ export function createMcpServer(options: McpServerOptions): McpSession {
       .catch(report)
       .finally(() => {
         if (sink && sinks.get(message.id) === sink) sinks.delete(message.id);
+        done?.();
       });
     return (reason) => {
       if (!entry || entry.cancelled) return;

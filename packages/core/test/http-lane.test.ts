@@ -287,6 +287,56 @@ describe('fast lane: POST /mcp on a session', () => {
     for (const res of [notAcceptable, badVersion, unknown]) expect(laneId(res)).not.toMatch(/^lane-/);
   });
 
+  it("ends a running call's stream without an answer when the session is deleted", async () => {
+    const init = await post(`${svc.url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
+    const other = init.headers['mcp-session-id'] as string;
+    const tag = 'lane-mcp-deleted';
+    const running = post(
+      `${svc.url}/mcp`,
+      json({
+        jsonrpc: '2.0',
+        id: 11,
+        method: 'tools/call',
+        params: { name: 'slow', arguments: { ms: 3000, steps: 1, tag } },
+      }),
+      { ...headers(), 'mcp-session-id': other },
+    );
+    await expect.poll(() => svc.app.mcp.sessions.get(other)?.active).toBe(1);
+    const deleted = await httpRequest(`${svc.url}/mcp`, {
+      method: 'DELETE',
+      headers: { ...headers(), 'mcp-session-id': other },
+    });
+    expect(deleted.status).toBe(200);
+    const res = await running;
+    expect(res.status).toBe(200);
+    // The tool's log messages came before; no answer follows.
+    expect(events(res.text).filter((m) => 'result' in m || 'error' in m)).toEqual([]);
+    await expect.poll(() => (svc.app.mcp.deps as Deps).aborted).toContain(tag);
+  });
+
+  it('survives a client that stops half-way through its body', async () => {
+    await new Promise<void>((resolve) => {
+      const req = request(`${svc.url}/mcp`, { method: 'POST', headers: { ...headers(), 'content-length': '500' } });
+      req.on('error', () => resolve());
+      req.write('{"jsonrpc":"2.0","id":1,');
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 50);
+    });
+    const res = await post(
+      `${svc.url}/mcp`,
+      json({
+        jsonrpc: '2.0',
+        id: 12,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { message: 'still here' } },
+      }),
+      headers(),
+    );
+    expect(res.text).toContain('still here');
+  });
+
   it('cancels the call when the client hangs up, and the session is idle again', async () => {
     const tag = 'lane-mcp-hangup';
     const body = json({
