@@ -96,8 +96,7 @@ export function createHttpLane(state: CoreState): Lane {
     return session && session.kind === kind && session.identity.id === identity.id ? session : undefined;
   };
 
-  const messages = (req: IncomingMessage, res: ServerResponse, session: Session): void => {
-    const requestId = requestIdOf(req);
+  const messages = (req: IncomingMessage, res: ServerResponse, session: Session, requestId: string): void => {
     readJson(req, (body, error) => {
       if (error !== undefined)
         return sendJson(res, 400, rpcError(JSON_RPC.PARSE_ERROR, PARSE_ERROR_MESSAGE), requestId);
@@ -113,8 +112,7 @@ export function createHttpLane(state: CoreState): Lane {
     });
   };
 
-  const streamable = (req: IncomingMessage, res: ServerResponse, session: Session): void => {
-    const requestId = requestIdOf(req);
+  const streamable = (req: IncomingMessage, res: ServerResponse, session: Session, requestId: string): void => {
     readJson(req, (body, error) => {
       if (error !== undefined)
         return sendJson(res, 400, rpcError(JSON_RPC.PARSE_ERROR, PARSE_ERROR_MESSAGE), requestId);
@@ -186,8 +184,7 @@ export function createHttpLane(state: CoreState): Lane {
     });
   };
 
-  const rpcCall = (req: IncomingMessage, res: ServerResponse, identity: Identity): void => {
-    const requestId = requestIdOf(req);
+  const rpcCall = (req: IncomingMessage, res: ServerResponse, identity: Identity, requestId: string): void => {
     readJson(req, (body, error) => {
       if (error !== undefined)
         return sendJson(res, 400, rpcError(JSON_RPC.PARSE_ERROR, PARSE_ERROR_MESSAGE), requestId);
@@ -214,41 +211,70 @@ export function createHttpLane(state: CoreState): Lane {
     });
   };
 
-  return (req, res) => {
-    if (req.method !== 'POST') return false;
+  // Fastify logs each request at debug (app.ts); the lane does the same for the ones it takes.
+  const debug = state.logger.level === 'debug' || state.logger.level === 'trace';
+  const logRequest = (req: IncomingMessage, res: ServerResponse, requestId: string) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      state.logger.debug(
+        {
+          reqId: requestId,
+          method: req.method,
+          url: req.url,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    });
+  };
+
+  /** Serves the request and returns its id, or returns undefined to leave it to fastify. */
+  const take = (req: IncomingMessage, res: ServerResponse): string | undefined => {
+    if (req.method !== 'POST') return undefined;
     const url = req.url ?? '';
     if (url === '/rpc') {
       const identity = admitted(req);
-      if (!identity) return false;
-      rpcCall(req, res, identity);
-      return true;
+      if (!identity) return undefined;
+      const requestId = requestIdOf(req);
+      rpcCall(req, res, identity, requestId);
+      return requestId;
     }
     if (url === '/mcp') {
-      if (config.MCP_STATELESS) return false;
+      if (config.MCP_STATELESS) return undefined;
       const { headers } = req;
       const accept = headers.accept;
       const version = headers['mcp-protocol-version'];
       // The SDK transport's own checks (406, 400 on an unknown version) stay with it.
-      if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return false;
-      if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version as string)) return false;
+      if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
+      if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version as string)) return undefined;
       const identity = admitted(req);
-      if (!identity) return false;
+      if (!identity) return undefined;
       const id = headers['mcp-session-id'];
       const session = sessionFor(typeof id === 'string' ? id : undefined, 'streamable-http', identity);
-      if (!session) return false;
-      streamable(req, res, session);
-      return true;
+      if (!session) return undefined;
+      const requestId = requestIdOf(req);
+      streamable(req, res, session, requestId);
+      return requestId;
     }
     if (url.startsWith('/messages?sessionId=')) {
       const id = url.slice('/messages?sessionId='.length);
-      if (id.includes('&') || id.includes('%')) return false;
+      if (id.includes('&') || id.includes('%')) return undefined;
       const identity = admitted(req);
-      if (!identity) return false;
+      if (!identity) return undefined;
       const session = sessionFor(id, 'sse', identity);
-      if (!session) return false;
-      messages(req, res, session);
-      return true;
+      if (!session) return undefined;
+      const requestId = requestIdOf(req);
+      messages(req, res, session, requestId);
+      return requestId;
     }
-    return false;
+    return undefined;
   };
+  return debug
+    ? (req, res) => {
+        const requestId = take(req, res);
+        if (requestId !== undefined) logRequest(req, res, requestId);
+        return requestId !== undefined;
+      }
+    : (req, res) => take(req, res) !== undefined;
 }

@@ -1,5 +1,8 @@
 import { request } from 'node:http';
+import { Writable } from 'node:stream';
 
+import { buildApp, loadConfig } from '@mcp-sse/core';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -407,5 +410,35 @@ describe('fast lane: POST /messages on a legacy SSE session', () => {
     });
     expect(res.status).toBe(404);
     expect(laneId(res)).not.toMatch(/^lane-/);
+  });
+});
+
+describe('fast lane: request logging', () => {
+  it('logs the requests it takes at debug, as fastify logs its own', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const config = loadConfig(echoService.config, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug' });
+    const app = await buildApp(echoService, { config, logger: pino({ level: 'debug' }, sink), defaultMetrics: false });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const address = app.server.address();
+      if (address === null || typeof address === 'string') throw new Error('unexpected address');
+      const url = `http://127.0.0.1:${address.port}`;
+      const res = await post(`${url}/rpc`, json({ jsonrpc: '2.0', id: 1, method: 'ping' }), {
+        'content-type': 'application/json',
+      });
+      expect(laneId(res)).toMatch(/^lane-/);
+      await expect
+        .poll(() => lines.find((line) => line['msg'] === 'request' && line['reqId'] === laneId(res)))
+        .toMatchObject({ level: 20, method: 'POST', url: '/rpc', status: 200 });
+    } finally {
+      await app.close();
+    }
   });
 });
