@@ -37,6 +37,27 @@ function post(url: string, body: string, headers: Record<string, string>, chunke
 
 const laneId = (res: RawResponse) => String(res.headers['x-request-id']);
 
+/** Sends `body` (all of it, or only `partial` of it) with its full Content-Length, then hangs up after `ms`. */
+function hangUp(url: string, headers: Record<string, string>, body: string, ms: number, partial?: string) {
+  return new Promise<void>((resolve) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    });
+    req.on('error', () => resolve());
+    if (partial === undefined) req.end(body);
+    else req.write(partial);
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, ms);
+  });
+}
+
+/** A tools/call of the echo service's slow tool, tagged so that its abort can be seen. */
+const slowCall = (id: number, tag: string, ms = 2000) =>
+  json({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { ms, steps: 1, tag } } });
+
 describe('fast lane: POST /rpc', () => {
   let svc: StartedService;
   beforeAll(async () => {
@@ -134,24 +155,7 @@ describe('fast lane: POST /rpc', () => {
 
   it('cancels the call when the client hangs up', async () => {
     const tag = 'lane-rpc-hangup';
-    const body = json({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'slow', arguments: { ms: 2000, steps: 1, tag } },
-    });
-    await new Promise<void>((resolve) => {
-      const req = request(`${svc.url}/rpc`, {
-        method: 'POST',
-        headers: { ...auth, 'content-length': String(Buffer.byteLength(body)) },
-      });
-      req.on('error', () => resolve());
-      req.end(body);
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 100);
-    });
+    await hangUp(`${svc.url}/rpc`, auth, slowCall(1, tag), 100);
     await expect.poll(() => (svc.app.mcp.deps as Deps).aborted).toContain(tag);
     expect((svc.app.mcp.deps as Deps).finished).not.toContain(tag);
   });
@@ -294,16 +298,7 @@ describe('fast lane: POST /mcp on a session', () => {
     const init = await post(`${svc.url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
     const other = init.headers['mcp-session-id'] as string;
     const tag = 'lane-mcp-deleted';
-    const running = post(
-      `${svc.url}/mcp`,
-      json({
-        jsonrpc: '2.0',
-        id: 11,
-        method: 'tools/call',
-        params: { name: 'slow', arguments: { ms: 3000, steps: 1, tag } },
-      }),
-      { ...headers(), 'mcp-session-id': other },
-    );
+    const running = post(`${svc.url}/mcp`, slowCall(11, tag, 3000), { ...headers(), 'mcp-session-id': other });
     await expect.poll(() => svc.app.mcp.sessions.get(other)?.active).toBe(1);
     const deleted = await httpRequest(`${svc.url}/mcp`, {
       method: 'DELETE',
@@ -318,15 +313,7 @@ describe('fast lane: POST /mcp on a session', () => {
   });
 
   it('survives a client that stops half-way through its body', async () => {
-    await new Promise<void>((resolve) => {
-      const req = request(`${svc.url}/mcp`, { method: 'POST', headers: { ...headers(), 'content-length': '500' } });
-      req.on('error', () => resolve());
-      req.write('{"jsonrpc":"2.0","id":1,');
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 50);
-    });
+    await hangUp(`${svc.url}/mcp`, headers(), 'x'.repeat(500), 50, '{"jsonrpc":"2.0","id":1,');
     const res = await post(
       `${svc.url}/mcp`,
       json({
@@ -342,24 +329,7 @@ describe('fast lane: POST /mcp on a session', () => {
 
   it('cancels the call when the client hangs up, and the session is idle again', async () => {
     const tag = 'lane-mcp-hangup';
-    const body = json({
-      jsonrpc: '2.0',
-      id: 9,
-      method: 'tools/call',
-      params: { name: 'slow', arguments: { ms: 2000, steps: 1, tag } },
-    });
-    await new Promise<void>((resolve) => {
-      const req = request(`${svc.url}/mcp`, {
-        method: 'POST',
-        headers: { ...headers(), 'content-length': String(Buffer.byteLength(body)) },
-      });
-      req.on('error', () => resolve());
-      req.end(body);
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 150);
-    });
+    await hangUp(`${svc.url}/mcp`, headers(), slowCall(9, tag), 150);
     await expect.poll(() => (svc.app.mcp.deps as Deps).aborted).toContain(tag);
     await expect.poll(() => svc.app.mcp.sessions.get(sid)?.active).toBe(0);
   });
