@@ -74,6 +74,13 @@ export function createHttpLane(state: CoreState): Lane {
     res.end(text);
   };
 
+  /** What fastify's error handler does with a failure: log it, answer 500 if nothing was sent yet. */
+  const failed = (res: ServerResponse, requestId: string) => (failure: unknown) => {
+    state.logger.error({ err: failure, reqId: requestId }, 'request failed');
+    if (res.headersSent) res.destroy();
+    else sendJson(res, 500, rpcError(JSON_RPC.INTERNAL_ERROR, 'Internal error'), requestId);
+  };
+
   /** Headers every lane request must pass; the identity, or undefined to leave it to fastify. */
   const admitted = (req: IncomingMessage): Identity | undefined => {
     const { headers } = req;
@@ -108,7 +115,7 @@ export function createHttpLane(state: CoreState): Lane {
         return;
       }
       res.setHeader('x-request-id', requestId);
-      void (session.transport as SSEServerTransport).handlePostMessage(req, res, body);
+      (session.transport as SSEServerTransport).handlePostMessage(req, res, body).catch(failed(res, requestId));
     });
   };
 
@@ -124,7 +131,9 @@ export function createHttpLane(state: CoreState): Lane {
       });
       res.setHeader('x-request-id', requestId);
       if (!isToolCallMessage(body)) {
-        void (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, body);
+        (session.transport as StreamableHTTPServerTransport)
+          .handleRequest(req, res, body)
+          .catch(failed(res, requestId));
         return;
       }
       // The answer is an SSE response with the call's notifications and then its result, as the SDK
@@ -203,10 +212,7 @@ export function createHttpLane(state: CoreState): Lane {
           if (answer.headers) for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
           sendJson(res, answer.status, answer.body, requestId);
         },
-        (failure: unknown) => {
-          state.logger.error({ err: failure }, 'request failed');
-          sendJson(res, 500, rpcError(JSON_RPC.INTERNAL_ERROR, 'Internal error'), requestId);
-        },
+        failed(res, requestId),
       );
     });
   };
