@@ -46,6 +46,7 @@ if (values.help) {
   --slice 0.5                       seconds per turn when compared targets take turns
   --no-pin                          do not pin server and generator to separate CPUs
   --profile                         run servers with --cpu-prof (bench/results/profiles/)
+environment: BENCH_LOG_LEVEL=warn runs the core's servers without the audit line (default info)
 `);
   process.exit(0);
 }

@@ -55,7 +55,7 @@ export function nodeServer(ctx: SectionContext, name: string, file: string, env:
   return processServer(ctx, name, () => ['--import', 'tsx', file], env);
 }
 
-/** Core settings for the bench: the audit line still written (info), limits out of the way. */
+/** Core settings for the bench: the audit line still written (info, unless BENCH_LOG_LEVEL says otherwise), limits out of the way. */
 export const coreEnv = {
   LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'info',
   MCP_RATE_LIMIT: '0',
