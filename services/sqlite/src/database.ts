@@ -5,8 +5,11 @@
  * - `db`, the main connection: every tool except read-only raw queries. WAL, synchronous=FULL
  *   (a commit is on disk before the call returns, so an acknowledged write survives kill -9 and
  *   power loss), foreign_keys=ON, a busy timeout. Opened read-only in READ_ONLY_MODE.
- * - `reader`, opened with `readonly: true` and query_only=ON: raw queries with read_only=true run
- *   here, so the engine itself refuses writes, including to TEMP tables.
+ * - `reader`, opened with `readonly: true` and query_only=ON: the synchronous executeRaw runs
+ *   read_only=true queries here, so the engine itself refuses writes, including to TEMP tables.
+ * - read workers (read-worker.ts), each with its own connection set up like `reader`: the tool's
+ *   read-only raw queries run there (executeRawAsync), off the event loop, so an expensive SELECT
+ *   cannot freeze the process and its caller's timeout or cancellation answers on time.
  *
  * Table and column names are resolved against the live schema and always quoted; values are
  * always bound parameters.
@@ -14,14 +17,28 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { columnDefinitionSql, type ColumnReference, type ColumnSpec, parseColumnSpec } from './column-spec.js';
 import { DatabaseError, showName, translateSqliteError } from './errors.js';
 import { buildOrderBy, buildWhere, type SqlFragment } from './filters.js';
 import { checkNewIdentifier, ColumnResolver, findName, isInternalTable, quoteIdentifier } from './identifiers.js';
+import {
+  bindParams,
+  openConnection,
+  openReader,
+  prepareRaw,
+  type RawLimits,
+  type RawParams,
+  type RawResult,
+  runPrepared,
+  runReadOnly,
+} from './raw-execute.js';
 import { classifyStatement } from './raw-query.js';
+import { ReadWorkerPool } from './read-worker.js';
 import { fromSqlInteger, type Row, type SqlValue, toRow, toSqlValue } from './values.js';
+
+export type { RawParams, RawResult } from './raw-execute.js';
 
 export interface DatabaseOptions {
   /** File path of the database; parent directories are created. */
@@ -31,7 +48,12 @@ export interface DatabaseOptions {
   busyTimeoutMs: number;
   /** Server cap on rows returned by one call. */
   maxQueryResults: number;
+  /** SQLITE_QUERY_WORKERS: most read workers alive at once, dying ones included (default 2). */
+  queryWorkers?: number;
 }
+
+/** Read-only raw queries that may wait for a worker, per worker; more are refused (UNAVAILABLE). */
+const QUEUED_PER_WORKER = 32;
 
 export interface ColumnSummary {
   name: string;
@@ -108,19 +130,6 @@ export interface InsertResult {
   rowid: number | string | null;
 }
 
-export type RawParams = readonly unknown[] | Record<string, unknown>;
-
-export interface RawResult {
-  /** Set when the statement returns rows (SELECT, PRAGMA, … RETURNING). */
-  columns?: string[];
-  rows?: Row[];
-  row_count?: number;
-  truncated?: boolean;
-  /** Set when the statement returns no rows: rows changed and the last inserted rowid. */
-  changes?: number;
-  last_insert_rowid?: number | string | null;
-}
-
 interface TableXInfoRow {
   cid: number;
   name: string;
@@ -160,25 +169,26 @@ interface IndexInfoRow {
   name: string | null;
 }
 
-const MULTIPLE_STATEMENTS = 'more than one statement';
-const NO_STATEMENTS = 'contains no statements';
-
-function openConnection(path: string, readonly: boolean, busyTimeoutMs: number): Database.Database {
-  try {
-    return new Database(path, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    // Start-up error for the operator: naming the path is useful here and never reaches a client.
-    throw new DatabaseError('UNAVAILABLE', `Cannot open the SQLite database at ${path}: ${detail}`, { cause: error });
-  }
-}
-
 export class SqliteDatabase {
+  private readonly limits: RawLimits;
+  /** Started lazily: no thread exists until the first read-only raw query. */
+  private readonly readers: ReadWorkerPool;
+
   private constructor(
     private readonly db: Database.Database,
     private readonly reader: Database.Database,
     readonly options: Readonly<DatabaseOptions>,
-  ) {}
+  ) {
+    this.limits = { maxQueryResults: options.maxQueryResults, readOnlyMode: options.readOnly };
+    const workers = options.queryWorkers ?? 2;
+    this.readers = new ReadWorkerPool({
+      path: options.path,
+      busyTimeoutMs: options.busyTimeoutMs,
+      ...this.limits,
+      workers,
+      maxQueued: workers * QUEUED_PER_WORKER,
+    });
+  }
 
   /** Opens (creating when missing) the database file and its read-only companion connection. */
   static open(options: DatabaseOptions): SqliteDatabase {
@@ -209,8 +219,7 @@ export class SqliteDatabase {
       }
       db.pragma('foreign_keys = ON');
       // better-sqlite3's `timeout` option is SQLite's busy timeout, on both connections.
-      const reader = openConnection(path, true, options.busyTimeoutMs);
-      reader.pragma('query_only = ON');
+      const reader = openReader(path, options.busyTimeoutMs);
       return new SqliteDatabase(db, reader, { ...options, path });
     } catch (error) {
       db.close();
@@ -242,7 +251,9 @@ export class SqliteDatabase {
     };
   }
 
+  /** Closes both connections and stops the read workers (pending read-only queries are refused). */
   close(): void {
+    this.readers.close();
     this.reader.close();
     this.db.close();
   }
@@ -610,70 +621,45 @@ export class SqliteDatabase {
   // ── raw SQL ───────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Runs one statement. With readOnly it is prepared on the read-only connection: better-sqlite3's
-   * stmt.readonly gives a clear refusal first, and the engine refuses any write that slips past.
+   * Runs one statement, synchronously on this thread. With readOnly it runs on the read-only
+   * connection (see runReadOnly). The tool uses executeRawAsync, which keeps read-only queries off
+   * the event loop; this stays for writes and for callers that own the thread.
    */
   executeRaw(query: string, params: RawParams | undefined, readOnly: boolean): RawResult {
     const kind = classifyStatement(query);
-    if (!readOnly && this.options.readOnly) {
+    if (readOnly) return runReadOnly(this.reader, query, bindParams(params), kind, this.limits);
+    this.assertRawWritable();
+    const statement = prepareRaw(this.db, query, this.limits);
+    return runPrepared(statement, bindParams(params), this.limits);
+  }
+
+  /**
+   * Like executeRaw, but a read-only query runs on a read worker: the event loop stays free, and
+   * when `signal` fires the call rejects at once with its reason (the worker is replaced). Writes
+   * (readOnly=false) run synchronously on the main connection, as with executeRaw.
+   */
+  async executeRawAsync(
+    query: string,
+    params: RawParams | undefined,
+    readOnly: boolean,
+    signal?: AbortSignal,
+  ): Promise<RawResult> {
+    if (!readOnly) return this.executeRaw(query, params, false);
+    // Refusals of never-allowed kinds and of bad parameter values need no worker.
+    const kind = classifyStatement(query);
+    return this.readers.run({ query, bound: bindParams(params), kind }, signal);
+  }
+
+  // ── plumbing ──────────────────────────────────────────────────────────────────────────────
+
+  private assertRawWritable(): void {
+    if (this.options.readOnly) {
       throw new DatabaseError(
         'FORBIDDEN',
         'read_only=false is refused: the database is read-only on this server (READ_ONLY_MODE=true)',
       );
     }
-    const connection = readOnly ? this.reader : this.db;
-    let statement: Database.Statement;
-    try {
-      statement = connection.prepare(query);
-    } catch (error) {
-      if (error instanceof RangeError && error.message.includes(MULTIPLE_STATEMENTS)) {
-        throw new DatabaseError(
-          'INVALID_INPUT',
-          'The query contains more than one SQL statement; send exactly one statement per call',
-          { cause: error },
-        );
-      }
-      if (error instanceof RangeError && error.message.includes(NO_STATEMENTS)) {
-        throw new DatabaseError('INVALID_INPUT', 'The query is empty (no SQL statement found)', { cause: error });
-      }
-      throw translateSqliteError(error, this.options.readOnly);
-    }
-    if (readOnly && !statement.readonly && !kind.explain) {
-      throw new DatabaseError(
-        'FORBIDDEN',
-        this.options.readOnly
-          ? `This ${kind.keyword} statement would write, and the database is read-only on this server (READ_ONLY_MODE=true)`
-          : `This ${kind.keyword} statement would write (or create temporary objects) and read_only is true; call again with read_only=false to write`,
-      );
-    }
-    const bound = bindParams(params);
-    try {
-      if (statement.reader) {
-        statement.safeIntegers(true).raw(true);
-        const names = statement.columns().map((column) => column.name);
-        const rows: Row[] = [];
-        let truncated = false;
-        // iterate() lets us stop at the cap without materializing the rest of the result.
-        for (const values of statement.iterate(...bound) as IterableIterator<unknown[]>) {
-          if (rows.length >= this.options.maxQueryResults) {
-            truncated = true;
-            break;
-          }
-          rows.push(toRow(names, values));
-        }
-        return { columns: names, rows, row_count: rows.length, truncated };
-      }
-      const result = statement.safeIntegers(true).run(...bound);
-      return {
-        changes: Number(result.changes),
-        last_insert_rowid: fromSqlInteger(result.lastInsertRowid),
-      };
-    } catch (error) {
-      throw translateBindError(error) ?? translateSqliteError(error, this.options.readOnly);
-    }
   }
-
-  // ── plumbing ──────────────────────────────────────────────────────────────────────────────
 
   private assertWritable(): void {
     if (this.options.readOnly) {
@@ -700,33 +686,14 @@ export class SqliteDatabase {
   }
 }
 
-/** Converts raw-query parameters: an array binds `?` placeholders, an object binds `:name`, `@name`, `$name`. */
-function bindParams(params: RawParams | undefined): SqlValue[] | [Record<string, SqlValue>] {
-  if (params === undefined) return [];
-  if (Array.isArray(params)) return params.map((value, index) => toSqlValue(value, `params[${index}]`));
-  const named: Record<string, SqlValue> = {};
-  for (const [key, value] of Object.entries(params)) {
-    // better-sqlite3 takes names without their prefix character.
-    const name = /^[:@$]/.test(key) ? key.slice(1) : key;
-    Object.defineProperty(named, name, { value: toSqlValue(value, `params.${key}`), enumerable: true });
-  }
-  return [named];
-}
-
-/** better-sqlite3 reports binding mistakes (missing or extra parameters) as RangeError/TypeError. */
-function translateBindError(error: unknown): DatabaseError | undefined {
-  if ((error instanceof RangeError || error instanceof TypeError) && !('code' in error)) {
-    return new DatabaseError('INVALID_INPUT', `Parameter error: ${error.message}`, { cause: error });
-  }
-  return undefined;
-}
-
 /** The settings the database reads; the service's config satisfies it. */
 export interface DatabaseSettings {
   DATABASE_PATH: string;
   READ_ONLY_MODE: boolean;
   SQLITE_BUSY_TIMEOUT_MS: number;
   MAX_QUERY_RESULTS: number;
+  /** Optional so that callers opening a database by hand get the default. */
+  SQLITE_QUERY_WORKERS?: number;
 }
 
 /** Opens the database from the service settings: the one place that maps settings to options. */
@@ -736,5 +703,6 @@ export function openDatabase(settings: Readonly<DatabaseSettings>): SqliteDataba
     readOnly: settings.READ_ONLY_MODE,
     busyTimeoutMs: settings.SQLITE_BUSY_TIMEOUT_MS,
     maxQueryResults: settings.MAX_QUERY_RESULTS,
+    queryWorkers: settings.SQLITE_QUERY_WORKERS,
   });
 }

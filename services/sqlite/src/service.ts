@@ -38,6 +38,7 @@ export const service = defineService<Config, Deps>({
         readOnly: config.READ_ONLY_MODE,
         rawQueries: config.ALLOW_RAW_QUERIES,
         maxQueryResults: config.MAX_QUERY_RESULTS,
+        queryWorkers: config.SQLITE_QUERY_WORKERS,
       },
       'sqlite database open',
     );

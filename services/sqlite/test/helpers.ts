@@ -5,6 +5,14 @@ import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
 
+/**
+ * Seconds of work in one SQLite step (a single aggregate row), so nothing can stop it from
+ * JavaScript. Bounded rather than endless: Node joins worker threads at exit, so an abandoned
+ * statement must end for the test process to exit.
+ */
+export const SLOW_QUERY =
+  'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) SELECT count(*) AS n FROM c';
+
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'mcp-sqlite-test-'));
