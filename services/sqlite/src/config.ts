@@ -12,7 +12,7 @@ export const configObjectSchema = baseConfigSchema.extend({
   ALLOW_RAW_QUERIES: envBoolean(true),
   READ_ONLY_MODE: envBoolean(false),
   SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
-  // Threads for read-only raw queries; each abandoned (timed-out) statement holds one until it ends.
+  // Most child processes for read-only raw queries (one Node process each, started on first use).
   SQLITE_QUERY_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
 });
 

@@ -7,9 +7,10 @@
  *   power loss), foreign_keys=ON, a busy timeout. Opened read-only in READ_ONLY_MODE.
  * - `reader`, opened with `readonly: true` and query_only=ON: the synchronous executeRaw runs
  *   read_only=true queries here, so the engine itself refuses writes, including to TEMP tables.
- * - read workers (read-worker.ts), each with its own connection set up like `reader`: the tool's
- *   read-only raw queries run there (executeRawAsync), off the event loop, so an expensive SELECT
- *   cannot freeze the process and its caller's timeout or cancellation answers on time.
+ * - query processes (read-worker.ts), each with its own connection set up like `reader`: the
+ *   tool's read-only raw queries run there (executeRawAsync), off the event loop, so an expensive
+ *   SELECT cannot freeze the service, its caller's timeout or cancellation answers on time, and
+ *   the abandoned statement is stopped by killing its process.
  *
  * Table and column names are resolved against the live schema and always quoted; values are
  * always bound parameters.
@@ -48,11 +49,11 @@ export interface DatabaseOptions {
   busyTimeoutMs: number;
   /** Server cap on rows returned by one call. */
   maxQueryResults: number;
-  /** SQLITE_QUERY_WORKERS: most read workers alive at once, dying ones included (default 2). */
+  /** SQLITE_QUERY_WORKERS: most query processes alive at once (default 2). */
   queryWorkers?: number;
 }
 
-/** Read-only raw queries that may wait for a worker, per worker; more are refused (UNAVAILABLE). */
+/** Read-only raw queries that may wait for a query process, per process; more are refused (UNAVAILABLE). */
 const QUEUED_PER_WORKER = 32;
 
 export interface ColumnSummary {
@@ -171,7 +172,7 @@ interface IndexInfoRow {
 
 export class SqliteDatabase {
   private readonly limits: RawLimits;
-  /** Started lazily: no thread exists until the first read-only raw query. */
+  /** Started lazily: no query process exists until the first read-only raw query. */
   private readonly readers: ReadWorkerPool;
 
   private constructor(
@@ -251,11 +252,16 @@ export class SqliteDatabase {
     };
   }
 
-  /** Closes both connections and stops the read workers (pending read-only queries are refused). */
+  /** Closes both connections and kills the query processes (pending read-only queries are refused). */
   close(): void {
     this.readers.close();
     this.reader.close();
     this.db.close();
+  }
+
+  /** Process ids of the live query processes, for tests and diagnostics. */
+  queryProcessIds(): number[] {
+    return this.readers.pids();
   }
 
   // ── schema ────────────────────────────────────────────────────────────────────────────────
@@ -634,8 +640,9 @@ export class SqliteDatabase {
   }
 
   /**
-   * Like executeRaw, but a read-only query runs on a read worker: the event loop stays free, and
-   * when `signal` fires the call rejects at once with its reason (the worker is replaced). Writes
+   * Like executeRaw, but a read-only query runs in a query process: the event loop stays free, and
+   * when `signal` fires the call rejects at once with its reason (the process running it is killed
+   * and replaced when needed). Writes
    * (readOnly=false) run synchronously on the main connection, as with executeRaw.
    */
   async executeRawAsync(
@@ -645,7 +652,7 @@ export class SqliteDatabase {
     signal?: AbortSignal,
   ): Promise<RawResult> {
     if (!readOnly) return this.executeRaw(query, params, false);
-    // Refusals of never-allowed kinds and of bad parameter values need no worker.
+    // Refusals of never-allowed kinds and of bad parameter values need no query process.
     const kind = classifyStatement(query);
     return this.readers.run({ query, bound: bindParams(params), kind }, signal);
   }

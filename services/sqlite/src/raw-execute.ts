@@ -1,7 +1,7 @@
 /**
- * Running one raw SQL statement on a better-sqlite3 connection. Shared by the main thread
- * (writes, and the synchronous executeRaw) and the read worker (read-only queries), so that both
- * refuse, cap and convert exactly alike. Plain domain code: no MCP, server or worker imports.
+ * Running one raw SQL statement on a better-sqlite3 connection. Shared by the main process
+ * (writes, and the synchronous executeRaw) and the query processes (read-only queries), so that
+ * both refuse, cap and convert exactly alike. Plain domain code: no MCP, server or IPC imports.
  */
 import Database from 'better-sqlite3';
 
@@ -11,7 +11,7 @@ import { fromSqlInteger, type Row, type SqlValue, toRow, toSqlValue } from './va
 
 export type RawParams = readonly unknown[] | Record<string, unknown>;
 
-/** Parameters as better-sqlite3 binds them; plain values, so they also cross to a worker unchanged. */
+/** Parameters as better-sqlite3 binds them; plain values, so they also cross to a query process unchanged. */
 export type BoundParams = SqlValue[] | [Record<string, SqlValue>];
 
 export interface RawResult {
@@ -47,7 +47,7 @@ export function openConnection(path: string, readonly: boolean, busyTimeoutMs: n
 
 /**
  * The read-only companion connection: `readonly: true` and query_only=ON, so the engine itself
- * refuses writes, TEMP tables included. One definition for the main thread and the read worker.
+ * refuses writes, TEMP tables included. One definition for the main process and the query processes.
  * better-sqlite3's `timeout` option is SQLite's busy timeout.
  */
 export function openReader(path: string, busyTimeoutMs: number): Database.Database {

@@ -1,17 +1,22 @@
 /**
- * The read worker's entry: opens its own read-only connection (the same settings as the main
- * thread's reader) and runs one read-only query per message, replying in order. Each worker runs
- * one query at a time, so a message is only sent to an idle worker.
+ * The query process's entry (forked by read-worker.ts): opens its own read-only connection (the
+ * same settings as the main process's reader) and runs one read-only query per message, replying in
+ * order. Each process runs one query at a time, so a message is only sent to an idle one.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-
 import type Database from 'better-sqlite3';
 
 import { DatabaseError } from './errors.js';
 import { openReader, runReadOnly } from './raw-execute.js';
 import type { ReadReply, ReadRequest, ReadWorkerData } from './read-worker-protocol.js';
 
-const settings = workerData as ReadWorkerData;
+const send = process.send?.bind(process);
+if (!send) {
+  process.stderr.write('read-worker-entry: must be started by the sqlite service (no IPC channel)\n');
+  process.exit(1);
+}
+
+// The settings come as JSON in argv rather than the environment, which is kept empty (no secrets).
+const settings = JSON.parse(process.argv[2] ?? '{}') as ReadWorkerData;
 let reader: Database.Database | undefined;
 
 function handle(request: ReadRequest): ReadReply {
@@ -32,6 +37,11 @@ function handle(request: ReadRequest): ReadReply {
   }
 }
 
-parentPort?.on('message', (request: ReadRequest) => {
-  parentPort?.postMessage(handle(request));
+process.on('message', (request: ReadRequest) => {
+  send?.(handle(request));
 });
+
+// The parent went away (exited, crashed, or closed the channel): nobody is left to answer. A child
+// stuck in a statement only notices once the statement returns, which is why the parent SIGKILLs
+// busy children on abort and on close instead of relying on this.
+process.on('disconnect', () => process.exit(0));

@@ -1,13 +1,14 @@
 /**
- * Messages between the database (main thread) and a read worker. Everything here survives the
- * structured clone: plain objects, strings, numbers, bigints. Classes do not, so an error travels
- * as its code and message and is rebuilt as a DatabaseError on the other side.
+ * Messages between the database (the main process) and a query process, over the IPC channel with
+ * 'advanced' serialization (V8's serializer, as structured clone): plain objects, strings, numbers,
+ * bigints, Buffers. Classes do not survive, so an error travels as its code and message and is
+ * rebuilt as a DatabaseError on the other side.
  */
 import type { DatabaseErrorCode } from './errors.js';
 import type { BoundParams, RawLimits, RawResult } from './raw-execute.js';
 import type { StatementKind } from './raw-query.js';
 
-/** Given once to each worker, as workerData. */
+/** Given once to each query process, as JSON in its argv. */
 export interface ReadWorkerData extends RawLimits {
   path: string;
   busyTimeoutMs: number;
@@ -16,7 +17,7 @@ export interface ReadWorkerData extends RawLimits {
 export interface ReadRequest {
   query: string;
   bound: BoundParams;
-  /** Classified on the main thread (refusals of never-allowed kinds happen there, before dispatch). */
+  /** Classified in the main process (refusals of never-allowed kinds happen there, before dispatch). */
   kind: StatementKind;
 }
 

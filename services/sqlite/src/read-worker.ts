@@ -1,27 +1,30 @@
 /**
- * Read-only raw queries on worker threads, so that an expensive SELECT never blocks the event
+ * Read-only raw queries in child processes, so that an expensive SELECT never blocks the event
  * loop: other sessions keep being served and the tool's timeout and cancellation answer on time.
  *
- * better-sqlite3 cannot interrupt a running statement. On abort the call rejects at once and its
- * worker is terminated, but the thread only dies when SQLite returns from the statement. So every
- * worker, idle, busy or still dying, takes one of `workers` slots: abandoned statements can never
- * pile up beyond that. When every slot is taken, queries wait in a bounded queue (each still under
- * its caller's signal); beyond the bound they are refused as UNAVAILABLE.
+ * better-sqlite3 cannot interrupt a running statement, and a worker thread cannot be stopped while
+ * SQLite's native loop runs. A process can: on abort the call rejects at once and the child that
+ * runs it gets SIGKILL, so the OS stops SQLite mid-statement (its connection is read-only, so
+ * nothing is lost) and the CPU is free again. A fresh child is started when a query needs one.
+ *
+ * At most `workers` children are alive at once. A killed child keeps its slot until its 'exit'
+ * event, which follows SIGKILL promptly. When every slot is taken, queries wait in a bounded queue
+ * (each still under its caller's signal); beyond the bound they are refused as UNAVAILABLE.
  *
  * Plain domain code: no MCP or server imports.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { DatabaseError } from './errors.js';
 import type { RawResult } from './raw-execute.js';
 import type { ReadReply, ReadRequest, ReadWorkerData } from './read-worker-protocol.js';
 
 export interface ReadWorkerPoolOptions extends ReadWorkerData {
-  /** Most workers alive at once (SQLITE_QUERY_WORKERS), counting those still dying after an abort. */
+  /** Most query processes alive at once (SQLITE_QUERY_WORKERS). */
   workers: number;
-  /** Most queries waiting for a worker; more are refused. */
+  /** Most queries waiting for a process; more are refused. */
   maxQueued: number;
 }
 
@@ -34,28 +37,48 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
+  child: ChildProcess;
   job: Job | undefined;
 }
 
 /**
- * Starts a worker on the entry next to this module. Production runs dist/*.js: the compiled entry.
- * vitest and tsx run the TypeScript sources: Node 20 does not apply `--import tsx` hooks to a
- * worker's entry, so the worker first installs tsx's require hook, then loads the .ts entry.
+ * Forks the entry next to this module. Production runs dist/*.js: the compiled entry, with no
+ * execArgv, so the parent's flags (--cpu-prof, --import, …) are not inherited. vitest and tsx run
+ * the TypeScript sources: the child loads the .ts entry through tsx's ESM hooks.
+ *
+ * The settings travel as JSON in argv; the environment is empty so that secrets of the parent
+ * (DATABASE_URL, MCP_API_KEYS, …) and NODE_OPTIONS never reach the child. 'advanced' serialization
+ * keeps bigints, typed arrays and Buffers intact, like the structured clone of worker threads.
  */
-function startWorker(workerData: ReadWorkerData): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./read-worker-entry.js', import.meta.url), { workerData });
+function startChild(settings: ReadWorkerData): ChildProcess {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(
+    new URL(fromSource ? './read-worker-entry.ts' : './read-worker-entry.js', import.meta.url),
+  );
+  // tsx is a root devDependency: present wherever the sources run. An absolute URL, so the child
+  // does not depend on its working directory to find it.
+  const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+  return fork(entry, [JSON.stringify(settings)], {
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv,
+    env: {},
+  });
+}
+
+/** Keeps the parent alive while the child runs a query (its caller waits for the answer), not when idle. */
+function holdParent(child: ChildProcess, hold: boolean): void {
+  if (hold) {
+    child.ref();
+    child.channel?.ref();
+  } else {
+    child.unref();
+    child.channel?.unref();
   }
-  // tsx is a root devDependency: present wherever the sources run.
-  const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
-  const entry = fileURLToPath(new URL('./read-worker-entry.ts', import.meta.url));
-  const code = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(entry)});`;
-  return new Worker(code, { eval: true, workerData });
 }
 
 export class ReadWorkerPool {
-  /** Every live worker: idle, busy, or terminated and waiting for its statement to return. */
+  /** Every live child: idle, busy, or killed and waiting for its 'exit' event. */
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   private readonly queue: Job[] = [];
@@ -63,7 +86,7 @@ export class ReadWorkerPool {
 
   constructor(private readonly options: Readonly<ReadWorkerPoolOptions>) {}
 
-  /** Runs one read-only query on a worker; rejects with signal.reason as soon as the signal fires. */
+  /** Runs one read-only query in a child; rejects with signal.reason as soon as the signal fires. */
   async run(request: ReadRequest, signal?: AbortSignal): Promise<RawResult> {
     if (this.closed) throw new DatabaseError('UNAVAILABLE', 'The database is closed');
     signal?.throwIfAborted();
@@ -87,7 +110,7 @@ export class ReadWorkerPool {
     });
   }
 
-  /** Stops every worker and refuses what is pending. Idle workers exit at once. */
+  /** Kills every child, busy or idle, and refuses what is pending. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -96,82 +119,137 @@ export class ReadWorkerPool {
     for (const slot of this.slots) {
       const { job } = slot;
       if (job) this.settle(job, () => job.reject(closing));
-      this.retire(slot);
+      this.kill(slot);
     }
-    this.idle.length = 0;
   }
 
-  /** Gives waiting jobs to idle workers, starting new ones while slots are free. */
+  /**
+   * Process ids of the live children (killed ones included until their 'exit'), for tests and
+   * diagnostics: they prove that an abandoned query's process is really gone.
+   */
+  pids(): number[] {
+    return [...this.slots].flatMap((slot) => (slot.child.pid === undefined ? [] : [slot.child.pid]));
+  }
+
+  /** Gives waiting jobs to idle children, starting new ones while slots are free. */
   private pump(): void {
     while (!this.closed && this.queue.length > 0) {
-      const slot = this.idle.pop() ?? (this.slots.size < this.options.workers ? this.spawn() : undefined);
+      let slot = this.takeIdle();
+      if (!slot && this.slots.size < this.options.workers) {
+        try {
+          slot = this.spawn();
+        } catch (error) {
+          // fork() throws on resource exhaustion (EMFILE, EAGAIN): that query fails, the next one retries.
+          const job = this.queue.shift();
+          if (job)
+            this.settle(job, () =>
+              job.reject(new DatabaseError('INTERNAL', 'Internal database error', { cause: error })),
+            );
+          continue;
+        }
+      }
       if (!slot) return;
       const job = this.queue.shift();
       if (!job) return;
-      slot.job = job;
-      // A busy worker keeps the process alive: its caller is waiting for the answer.
-      slot.worker.ref();
-      slot.worker.postMessage(job.request);
+      this.dispatch(slot, job);
+    }
+  }
+
+  /** An idle child still connected; one whose channel closed is dying and about to free its slot. */
+  private takeIdle(): Slot | undefined {
+    let slot = this.idle.pop();
+    while (slot && !slot.child.connected) slot = this.idle.pop();
+    return slot;
+  }
+
+  private dispatch(slot: Slot, job: Job): void {
+    slot.job = job;
+    holdParent(slot.child, true);
+    const failed = (error: unknown) => {
+      if (slot.job !== job) return;
+      // The child's state is unknown after a failed send: kill it and let a fresh one take over.
+      this.settle(job, () => job.reject(new DatabaseError('INTERNAL', 'Internal database error', { cause: error })));
+      this.kill(slot);
+    };
+    try {
+      // The callback reports a closed channel; a value that cannot be serialized throws here.
+      slot.child.send(job.request, (error) => {
+        if (error) failed(error);
+      });
+    } catch (error) {
+      failed(error);
     }
   }
 
   private spawn(): Slot {
     const { path, busyTimeoutMs, maxQueryResults, readOnlyMode } = this.options;
-    const workerData: ReadWorkerData = { path, busyTimeoutMs, maxQueryResults, readOnlyMode };
-    const worker = startWorker(workerData);
-    const slot: Slot = { worker, job: undefined };
+    const child = startChild({ path, busyTimeoutMs, maxQueryResults, readOnlyMode });
+    const slot: Slot = { child, job: undefined };
     this.slots.add(slot);
-    worker.on('message', (reply: ReadReply) => this.answered(slot, reply));
-    worker.on('error', (error) => {
+    child.on('message', (reply: ReadReply) => this.answered(slot, reply));
+    child.on('error', (error) => {
+      // Spawning, killing or sending failed; an exit, if any, is reported separately.
       const { job } = slot;
-      if (job)
+      if (job) {
+        slot.job = undefined;
         this.settle(job, () => job.reject(new DatabaseError('INTERNAL', 'Internal database error', { cause: error })));
+      }
+      // A child that never started has no 'exit' to free its slot.
+      if (child.pid === undefined) this.exited(slot);
     });
-    worker.on('exit', () => {
-      // The slot frees only now: a terminated worker still holds its thread until SQLite returns.
-      this.slots.delete(slot);
-      this.removeIdle(slot);
+    child.on('exit', () => {
+      // Killed on abort or close, or died on its own (crash, OOM, killed from outside).
       const { job } = slot;
-      if (job)
+      if (job) {
+        slot.job = undefined;
         this.settle(job, () => job.reject(new DatabaseError('INTERNAL', 'The query worker stopped unexpectedly')));
-      this.pump();
+      }
+      this.exited(slot);
     });
-    worker.unref();
+    holdParent(child, false);
     return slot;
+  }
+
+  /** Frees a dead child's slot; the next query that needs a child starts a fresh one. */
+  private exited(slot: Slot): void {
+    if (!this.slots.delete(slot)) return;
+    this.removeIdle(slot);
+    this.pump();
   }
 
   private answered(slot: Slot, reply: ReadReply): void {
     const { job } = slot;
     if (!job) return;
+    slot.job = undefined;
     this.settle(job, () => {
       if (reply.ok) job.resolve(reply.result);
       else job.reject(new DatabaseError(reply.error.code, reply.error.message));
     });
-    slot.job = undefined;
-    // Idle workers must not keep the process alive.
-    slot.worker.unref();
+    holdParent(slot.child, false);
     this.idle.push(slot);
     this.pump();
   }
 
-  /** The caller gave up: answer it now; a running query's worker is terminated and replaced lazily. */
+  /** The caller gave up: answer it now; a running query's child is killed and replaced lazily. */
   private abandon(job: Job): void {
     const reason: unknown = job.signal?.reason;
     const queued = this.queue.indexOf(job);
     if (queued !== -1) this.queue.splice(queued, 1);
     for (const slot of this.slots) {
-      if (slot.job === job) this.retire(slot);
+      if (slot.job === job) this.kill(slot);
     }
     this.settle(job, () => job.reject(reason));
   }
 
-  /** Terminates a worker; its slot stays taken until the 'exit' event (see the module comment). */
-  private retire(slot: Slot): void {
+  /**
+   * SIGKILL: the only way to stop SQLite mid-statement. The slot stays taken until 'exit', which
+   * follows promptly; meanwhile the dead child must not keep the parent alive.
+   */
+  private kill(slot: Slot): void {
     slot.job = undefined;
     this.removeIdle(slot);
-    slot.worker.unref();
-    // terminate() resolves on exit; errors here only mean the worker is already gone.
-    slot.worker.terminate().catch(() => undefined);
+    holdParent(slot.child, false);
+    slot.child.kill('SIGKILL');
   }
 
   private removeIdle(slot: Slot): void {

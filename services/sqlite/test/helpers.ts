@@ -1,17 +1,58 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
 
 /**
- * Seconds of work in one SQLite step (a single aggregate row), so nothing can stop it from
- * JavaScript. Bounded rather than endless: Node joins worker threads at exit, so an abandoned
- * statement must end for the test process to exit.
+ * A statement that never ends: the recursion has no bound (the outer WHERE does not stop it) and
+ * the aggregate keeps everything inside one SQLite step, so only killing its process stops it.
  */
-export const SLOW_QUERY =
-  'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000000) SELECT count(*) AS n FROM c';
+export const ENDLESS_QUERY =
+  'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c WHERE x < 5e12';
+
+/** Whether a process exists (signal 0 only checks); ESRCH means it is gone, and reaped. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+/** Polls until `check` holds; fails after `ms`. For liveness bounds, not for timing assertions. */
+export async function waitUntil(check: () => boolean, ms = 2000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Process ids of this process's query children (their command line names the entry module).
+ * Linux /proc: used where the pool itself is out of reach, as behind a running service.
+ */
+export function queryChildPids(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // stat: "pid (comm) state ppid …"; comm may contain spaces, so split after the last ')'.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid) continue;
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmdline.includes('read-worker-entry')) pids.push(Number(name));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
 
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(): { dir: string; cleanup: () => void } {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { type RawParams, SqliteDatabase } from '../src/database.js';
 import { DatabaseError } from '../src/errors.js';
-import { SLOW_QUERY, tempDir } from './helpers.js';
+import { ENDLESS_QUERY, isAlive, tempDir, waitUntil } from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -80,7 +80,7 @@ afterEach(() => {
   cleanup();
 });
 
-describe('executeRawAsync runs read-only queries on a worker, exactly like executeRaw', () => {
+describe('executeRawAsync runs read-only queries in a query process, exactly like executeRaw', () => {
   const cases: [string, RawParams | undefined][] = [
     ['SELECT * FROM t ORDER BY id', undefined],
     ['SELECT v, typeof(v) AS kind FROM t WHERE note = ?', ['blob']],
@@ -114,7 +114,7 @@ describe('executeRawAsync runs read-only queries on a worker, exactly like execu
     expect(await asyncOutcome(db.executeRawAsync(query, params, true))).toEqual(expected);
   });
 
-  it('gives the READ_ONLY_MODE wording from the worker too', async () => {
+  it('gives the READ_ONLY_MODE wording from the query process too', async () => {
     const readOnly = open({ readOnly: true });
     const expected = syncOutcome(() => readOnly.executeRaw('DELETE FROM t', undefined, true));
     expect(expected).toMatchObject({ error: { code: 'FORBIDDEN' } });
@@ -134,23 +134,47 @@ describe('executeRawAsync runs read-only queries on a worker, exactly like execu
   });
 });
 
+/** The one pid the pool gained since `before`, once the pool has forked it. */
+function newPid(db: SqliteDatabase, before: number[]): number {
+  const added = db.queryProcessIds().filter((pid) => !before.includes(pid));
+  expect(added).toHaveLength(1);
+  return added[0] as number;
+}
+
 describe('cancellation', () => {
-  it('rejects at once when the signal fires, and the next query gets a fresh worker', async () => {
+  it('rejects at once when the signal fires, kills the process that ran it, and the next query works', async () => {
     const db = opened[0] as SqliteDatabase;
     const controller = new AbortController();
-    const slow = db.executeRawAsync(SLOW_QUERY, undefined, true, controller.signal);
+    const endless = db.executeRawAsync(ENDLESS_QUERY, undefined, true, controller.signal);
+    const pid = newPid(db, []);
     setTimeout(() => controller.abort(new Error('caller gave up')), 200);
-    const { ms, reason } = await rejection(slow);
+    const { ms, reason } = await rejection(endless);
     expect(reason).toEqual(new Error('caller gave up'));
     expect(ms).toBeLessThan(2000);
-    // The abandoned statement still holds its thread; the second slot answers.
+    await waitUntil(() => !isAlive(pid), 2000, `query process ${pid} to be gone`);
+    expect(db.queryProcessIds()).not.toContain(pid);
     expect((await db.executeRawAsync('SELECT 42 AS x', undefined, true)).rows).toEqual([{ x: 42 }]);
+  });
+
+  it("frees the killed query's slot: with one process, the next query runs on a fresh one", async () => {
+    const db = open({ queryWorkers: 1 });
+    const controller = new AbortController();
+    const endless = db.executeRawAsync(ENDLESS_QUERY, undefined, true, controller.signal);
+    const pid = newPid(db, []);
+    // Queued behind the endless query: it can only run once that process is gone.
+    const next = db.executeRawAsync('SELECT 7 AS x', undefined, true);
+    setTimeout(() => controller.abort(new Error('stop')), 200);
+    expect((await rejection(endless)).reason).toEqual(new Error('stop'));
+    expect((await next).rows).toEqual([{ x: 7 }]);
+    expect(isAlive(pid)).toBe(false);
+    expect(db.queryProcessIds()).toHaveLength(1);
   });
 
   it('refuses a call whose signal already fired, without starting it', async () => {
     const db = opened[0] as SqliteDatabase;
     const { reason } = await rejection(db.executeRawAsync('SELECT 1', undefined, true, AbortSignal.abort()));
     expect(reason).toBeInstanceOf(DOMException);
+    expect(db.queryProcessIds()).toEqual([]);
   });
 
   it('queues beyond SQLITE_QUERY_WORKERS, refuses beyond the queue bound, and drops queued calls on abort', async () => {
@@ -158,8 +182,8 @@ describe('cancellation', () => {
     const controller = new AbortController();
     // One signal for 33 calls: not a leak.
     setMaxListeners(64, controller.signal);
-    const running = db.executeRawAsync(SLOW_QUERY, undefined, true, controller.signal);
-    // 32 per worker may wait.
+    const running = db.executeRawAsync(ENDLESS_QUERY, undefined, true, controller.signal);
+    // 32 per process may wait.
     const queued = Array.from({ length: 32 }, () => db.executeRawAsync('SELECT 1', undefined, true, controller.signal));
     const refused = await asyncOutcome(db.executeRawAsync('SELECT 1', undefined, true));
     expect(refused).toEqual({
@@ -168,20 +192,55 @@ describe('cancellation', () => {
         message: 'Too many read-only queries at once (1 running, 32 waiting); retry shortly',
       },
     });
+    const pid = newPid(db, []);
     controller.abort(new Error('stop'));
     for (const call of [running, ...queued]) expect((await rejection(call)).reason).toEqual(new Error('stop'));
+    await waitUntil(() => !isAlive(pid), 2000, `query process ${pid} to be gone`);
   });
 
-  it('close() refuses pending and later queries', async () => {
+  it('close() with an endless query running returns at once, refuses pending and later queries, and kills every process', async () => {
     const db = open();
-    const pending = db.executeRawAsync(SLOW_QUERY, undefined, true);
-    // Let the worker start the statement before closing.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const pending = asyncOutcome(db.executeRawAsync(ENDLESS_QUERY, undefined, true));
+    // A second query meanwhile starts the second process, idle once it has answered.
+    expect((await db.executeRawAsync('SELECT 1 AS one', undefined, true)).rows).toEqual([{ one: 1 }]);
+    const pids = db.queryProcessIds();
+    expect(pids).toHaveLength(2);
+    const started = Date.now();
     db.close();
     opened.splice(opened.indexOf(db), 1);
-    expect(await asyncOutcome(pending)).toEqual({ error: { code: 'UNAVAILABLE', message: 'The database is closed' } });
+    expect(await pending).toEqual({ error: { code: 'UNAVAILABLE', message: 'The database is closed' } });
     expect(await asyncOutcome(db.executeRawAsync('SELECT 1', undefined, true))).toEqual({
       error: { code: 'UNAVAILABLE', message: 'The database is closed' },
     });
+    await waitUntil(() => pids.every((pid) => !isAlive(pid)), 2000, 'every query process to be gone');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('a query process that dies unexpectedly', () => {
+  it('is replaced when killed from outside while idle; the next query works', async () => {
+    const db = opened[0] as SqliteDatabase;
+    expect((await db.executeRawAsync('SELECT 1 AS x', undefined, true)).rows).toEqual([{ x: 1 }]);
+    const pid = newPid(db, []);
+    process.kill(pid, 'SIGKILL');
+    // The pool learns of the death from the 'exit' event; a query sent before that would fail.
+    await waitUntil(() => !db.queryProcessIds().includes(pid), 2000, 'the pool to notice the exit');
+    expect((await db.executeRawAsync('SELECT 2 AS x', undefined, true)).rows).toEqual([{ x: 2 }]);
+    const [replacement] = db.queryProcessIds();
+    expect(replacement).toBeDefined();
+    expect(replacement).not.toBe(pid);
+  });
+
+  it('fails its running query with the INTERNAL error, and the next query works', async () => {
+    const db = opened[0] as SqliteDatabase;
+    const endless = db.executeRawAsync(ENDLESS_QUERY, undefined, true);
+    const pid = newPid(db, []);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    process.kill(pid, 'SIGKILL');
+    expect(await asyncOutcome(endless)).toEqual({
+      error: { code: 'INTERNAL', message: 'The query worker stopped unexpectedly' },
+    });
+    expect(isAlive(pid)).toBe(false);
+    expect((await db.executeRawAsync('SELECT 3 AS x', undefined, true)).rows).toEqual([{ x: 3 }]);
   });
 });

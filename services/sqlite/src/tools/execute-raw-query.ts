@@ -47,7 +47,7 @@ export const executeRawQuery = defineSqliteTool({
         'Writes are disabled on this server (MCP_READ_ONLY=true); use read_only=true',
       );
     }
-    // Read-only queries run on a worker thread and stop waiting when the call times out or is
+    // Read-only queries run in a query process, which is killed when the call times out or is
     // cancelled. ctx.signal is only read when needed: it is created on first read.
     return ctx.deps.db.executeRawAsync(query, params, read_only, read_only ? ctx.signal : undefined);
   },
