@@ -37,6 +37,9 @@ declare module 'fastify' {
   }
 }
 
+/** Above the 60 s idle timeout of common proxies and load balancers, so that they close first. */
+const KEEP_ALIVE_MS = 65_000;
+
 /** Builds the HTTP app of a service. Never listens: runService (or a test) does. */
 export async function buildApp<Config extends BaseConfig, Deps>(
   service: ServiceDefinition<Config, Deps>,
@@ -69,7 +72,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     logController: new LogController({ disableRequestLogging: true }),
     // SSE streams are long-lived; the socket timeout must not cut them.
     connectionTimeout: 0,
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: KEEP_ALIVE_MS,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // The fast lane sees each request first and hands fastify what it does not take (http-lane.ts).
@@ -78,7 +81,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
         if (!fastLane.take?.(req, res)) handler(req, res);
       });
       // What fastify sets on a server it creates itself.
-      server.keepAliveTimeout = 65_000;
+      server.keepAliveTimeout = KEEP_ALIVE_MS;
       server.requestTimeout = 0;
       server.setTimeout(0);
       return server;

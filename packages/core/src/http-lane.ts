@@ -11,7 +11,7 @@ import { rpcError } from './json-rpc.js';
 import { isToolCallMessage } from './mcp-server.js';
 import { admit, PARSE_ERROR_MESSAGE } from './plugins/guard.js';
 import { createRpcHandler } from './plugins/rpc.js';
-import type { Session } from './sessions.js';
+import { findSession, type Session, trackRequest } from './sessions.js';
 import type { CoreState } from './state.js';
 
 /**
@@ -97,12 +97,6 @@ export function createHttpLane(state: CoreState): Lane {
     return admission.identity;
   };
 
-  const sessionFor = (id: string | undefined, kind: Session['kind'], identity: Identity): Session | undefined => {
-    if (!id) return undefined;
-    const session = state.sessions.get(id);
-    return session && session.kind === kind && session.identity.id === identity.id ? session : undefined;
-  };
-
   const messages = (req: IncomingMessage, res: ServerResponse, session: Session, requestId: string): void => {
     readJson(req, (body, error) => {
       if (error !== undefined)
@@ -123,12 +117,7 @@ export function createHttpLane(state: CoreState): Lane {
     readJson(req, (body, error) => {
       if (error !== undefined)
         return sendJson(res, 400, rpcError(JSON_RPC.PARSE_ERROR, PARSE_ERROR_MESSAGE), requestId);
-      session.lastSeen = Date.now();
-      session.active += 1;
-      res.once('close', () => {
-        session.active -= 1;
-        session.lastSeen = Date.now();
-      });
+      trackRequest(session, res, false);
       res.setHeader('x-request-id', requestId);
       if (!isToolCallMessage(body)) {
         (session.transport as StreamableHTTPServerTransport)
@@ -257,7 +246,7 @@ export function createHttpLane(state: CoreState): Lane {
       const identity = admitted(req);
       if (!identity) return undefined;
       const id = headers['mcp-session-id'];
-      const session = sessionFor(typeof id === 'string' ? id : undefined, 'streamable-http', identity);
+      const session = findSession(state.sessions, typeof id === 'string' ? id : undefined, 'streamable-http', identity);
       if (!session) return undefined;
       const requestId = requestIdOf(req);
       streamable(req, res, session, requestId);
@@ -268,7 +257,7 @@ export function createHttpLane(state: CoreState): Lane {
       if (id.includes('&') || id.includes('%')) return undefined;
       const identity = admitted(req);
       if (!identity) return undefined;
-      const session = sessionFor(id, 'sse', identity);
+      const session = findSession(state.sessions, id, 'sse', identity);
       if (!session) return undefined;
       const requestId = requestIdOf(req);
       messages(req, res, session, requestId);

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 import type { Identity } from './define-tool.js';
@@ -51,6 +53,36 @@ export class MemorySessionStore implements SessionStore {
   values(): IterableIterator<Session> {
     return this.sessions.values();
   }
+}
+
+/**
+ * The session `id` names, if it is of this transport and belongs to this identity. Another
+ * identity's session is reported as missing: its existence is not revealed.
+ */
+export function findSession(
+  store: SessionStore,
+  id: string | undefined,
+  kind: SessionTransportKind,
+  identity: Identity,
+): Session | undefined {
+  if (!id) return undefined;
+  const session = store.get(id);
+  return session && session.kind === kind && session.identity.id === identity.id ? session : undefined;
+}
+
+/**
+ * Counts one HTTP request on the session until its response closes, so that idle expiry never
+ * closes a session that is answering: a long-lived stream (`stream`) or a request being handled.
+ */
+export function trackRequest(session: Session, response: ServerResponse, stream: boolean): void {
+  session.lastSeen = Date.now();
+  if (stream) session.openStreams += 1;
+  else session.active += 1;
+  response.once('close', () => {
+    if (stream) session.openStreams -= 1;
+    else session.active -= 1;
+    session.lastSeen = Date.now();
+  });
 }
 
 /** Sessions idle longer than `idleMs`, with no open stream and nothing running. */

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ERROR_CODES } from '../errors.js';
 import { rpcError } from '../json-rpc.js';
-import type { Session } from '../sessions.js';
+import { findSession, type Session } from '../sessions.js';
 import type { CoreState } from '../state.js';
 
 /**
@@ -64,9 +64,8 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
     if (!sessionId) {
       return reply.code(400).send(rpcError(-32000, 'Bad Request: sessionId query parameter is required'));
     }
-    const session = state.sessions.get(sessionId);
-    // Another identity's session is reported as missing: its existence is not revealed.
-    if (!session || session.kind !== 'sse' || session.identity.id !== request.identity.id) {
+    const session = findSession(state.sessions, sessionId, 'sse', request.identity);
+    if (!session) {
       return reply.code(404).send(rpcError(-32001, 'Session not found'));
     }
     session.lastSeen = Date.now();

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ERROR_CODES } from '../errors.js';
 import { rpcError } from '../json-rpc.js';
-import type { Session } from '../sessions.js';
+import { findSession, type Session, trackRequest } from '../sessions.js';
 import type { CoreState } from '../state.js';
 
 function containsInitialize(body: unknown): boolean {
@@ -41,8 +41,8 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
       void reply.code(400).send(rpcError(-32000, 'Bad Request: Mcp-Session-Id header is required'));
       return undefined;
     }
-    const session = state.sessions.get(header);
-    if (!session || session.kind !== 'streamable-http' || session.identity.id !== request.identity.id) {
+    const session = findSession(state.sessions, header, 'streamable-http', request.identity);
+    if (!session) {
       void reply.code(404).send(rpcError(-32001, 'Session not found'));
       return undefined;
     }
@@ -51,14 +51,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
 
   /** Hands one HTTP request to the session's transport, tracking activity for idle expiry. */
   const forward = async (session: Session, request: FastifyRequest, reply: FastifyReply, stream: boolean) => {
-    session.lastSeen = Date.now();
-    if (stream) session.openStreams += 1;
-    else session.active += 1;
-    reply.raw.once('close', () => {
-      if (stream) session.openStreams -= 1;
-      else session.active -= 1;
-      session.lastSeen = Date.now();
-    });
+    trackRequest(session, reply.raw, stream);
     reply.hijack();
     await (session.transport as StreamableHTTPServerTransport).handleRequest(request.raw, reply.raw, request.body);
   };
