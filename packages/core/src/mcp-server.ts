@@ -93,6 +93,13 @@ export function isToolCallMessage(message: unknown): message is ToolCallMessage 
   return token === undefined || isId(token);
 }
 
+interface RunningCall {
+  /** Aborts the call in the registry (set by registry.call through bindCancel). */
+  cancel: (reason?: unknown) => void;
+  /** Set when the client cancelled or went away: the call's answer is not sent. */
+  cancelled: boolean;
+}
+
 /** Where the messages of one call go: the session's transport, or the call's own HTTP response. */
 export type MessageSink = (message: JSONRPCMessage) => Promise<void>;
 
@@ -153,13 +160,20 @@ export function createMcpServer(options: McpServerOptions): McpSession {
 
   let transport: Transport | undefined;
   /** Running calls by request id: notifications/cancelled and a closing transport reach them here. */
-  const running = new Map<string | number, { cancel: (reason?: unknown) => void; cancelled: boolean }>();
+  const running = new Map<string | number, RunningCall>();
   /** Calls whose messages go to their own HTTP response instead of the transport (see callTool). */
   const sinks = new Map<string | number, MessageSink>();
   // Notifications about a call name it, so that Streamable HTTP puts them on the call's own stream.
   const toTransport = (id: string | number): MessageSink => {
     const options = { relatedRequestId: id };
     return (message) => transport?.send(message, options) ?? Promise.resolve();
+  };
+
+  /** Cancels a running call for good: its handler is aborted and no answer will be sent. */
+  const drop = (entry: RunningCall, reason: unknown) => {
+    if (entry.cancelled) return;
+    entry.cancelled = true;
+    entry.cancel(reason);
   };
 
   const report = (error: unknown) => {
@@ -169,7 +183,7 @@ export function createMcpServer(options: McpServerOptions): McpSession {
   const run = (message: ToolCallMessage, sink: MessageSink): Promise<JSONRPCMessage | undefined> => {
     const { id, params } = message;
     const progressToken = params._meta?.progressToken;
-    const entry = { cancel: noop, cancelled: false };
+    const entry: RunningCall = { cancel: noop, cancelled: false };
     running.set(id, entry);
     const notify = (notification: JSONRPCNotification) => (entry.cancelled ? Promise.resolve() : sink(notification));
     return registry
@@ -235,9 +249,7 @@ export function createMcpServer(options: McpServerOptions): McpSession {
         done?.();
       });
     return (reason) => {
-      if (!entry || entry.cancelled) return;
-      entry.cancelled = true;
-      entry.cancel(reason ?? new ServiceError('CANCELLED', 'The request was cancelled'));
+      if (entry) drop(entry, reason ?? new ServiceError('CANCELLED', 'The request was cancelled'));
     };
   };
 
@@ -280,19 +292,13 @@ export function createMcpServer(options: McpServerOptions): McpSession {
         if ((message as JSONRPCNotification).method === 'notifications/cancelled') {
           const requestId = (message as JSONRPCNotification).params?.['requestId'];
           const entry = isId(requestId) ? running.get(requestId) : undefined;
-          if (entry) {
-            entry.cancelled = true;
-            entry.cancel(new ServiceError('CANCELLED', 'The request was cancelled'));
-          }
+          if (entry) drop(entry, new ServiceError('CANCELLED', 'The request was cancelled'));
         }
         protocolOnMessage?.(message, extra);
       };
       t.onclose = () => {
         // A closed session cancels what it was running (the client is gone).
-        for (const entry of running.values()) {
-          entry.cancelled = true;
-          entry.cancel(new ServiceError('CANCELLED', 'The session was closed'));
-        }
+        for (const entry of running.values()) drop(entry, new ServiceError('CANCELLED', 'The session was closed'));
         protocolOnClose?.();
       };
       // Requests to the client (sampling, elicitation) about a call whose messages go to its own
