@@ -155,11 +155,26 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   await app.register(rpcPlugin, state);
   await app.register(healthPlugin, state);
 
+  // Toolsets with the tools in each, from the registry (descriptions never list tools by hand).
+  const toolsets = Object.fromEntries(
+    Object.entries(service.toolsets).map(([id, meta]) => [
+      id,
+      {
+        description: meta.description,
+        default: meta.default,
+        tools: service.tools.filter((tool) => tool.toolset === id).map((tool) => tool.name),
+        enabled: service.tools
+          .filter((tool) => tool.toolset === id && registry.tools.has(tool.name))
+          .map((t) => t.name),
+      },
+    ]),
+  );
   app.get('/', () => ({
     service: service.name,
     version: service.version,
     description: service.description,
     endpoints: { sse: '/sse', messages: '/messages', mcp: '/mcp', rpc: '/rpc', health: '/health', metrics: '/metrics' },
+    toolsets,
   }));
 
   const sweep = setInterval(

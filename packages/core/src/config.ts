@@ -43,6 +43,9 @@ export const baseConfigSchema = z.object({
   MCP_SSE_HEARTBEAT_MS: int(0, 3_600_000, 15_000),
   MCP_RATE_LIMIT: int(0, 10_000_000, 600),
   MCP_BODY_LIMIT: int(1024, 64 * 1024 * 1024, 1024 * 1024),
+  // The most a tool answer may weigh (its JSON, or the bytes of its content blocks): tools that return
+  // data stop reading at this budget and say `truncated`; the registry refuses anything larger.
+  MCP_MAX_RESULT_BYTES: int(16 * 1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
   MCP_TOOL_TIMEOUT_MS: int(100, 3_600_000, 55_000),
   MCP_SHUTDOWN_GRACE_MS: int(0, 60_000, 8_000),
   MCP_TRUST_PROXY: envBoolean(false),

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Logger } from 'pino';
 
@@ -6,10 +8,14 @@ import type { AnyToolDefinition, Identity, TransportKind } from './define-tool.j
 import type { ServiceError } from './errors.js';
 
 export interface ToolsetMetadata {
+  /** What the toolset is for; the tools in it are listed from the registry, never by hand. */
   description: string;
   /** On when MCP_TOOLSETS is unset. */
   default: boolean;
 }
+
+/** A service's toolsets, declared once: `export const toolsets = { read: {...} } satisfies Toolsets;`. */
+export type Toolsets = Record<string, ToolsetMetadata>;
 
 /** A dependency check for /health: resolves when healthy, throws (with a safe message) when not. */
 export type HealthCheck = () => Promise<void | Record<string, unknown>>;
@@ -24,16 +30,26 @@ export interface ServerExtensionContext<Config, Deps> {
   logger: Logger;
 }
 
+/** Where a service's version comes from: its package.json (read by the core), or a literal for fixtures. */
+export type ServiceVersion = { version: string; packageJson?: never } | { packageJson: URL; version?: never };
+
+export type ServiceDefinitionInput<Config extends BaseConfig = BaseConfig, Deps = unknown> = Omit<
+  ServiceDefinition<Config, Deps>,
+  'version'
+> &
+  ServiceVersion;
+
 export interface ServiceDefinition<Config extends BaseConfig = BaseConfig, Deps = unknown> {
   /** Short name: `sqlite`; the container is `mcp-<name>`. */
   name: string;
+  /** The package version (defineService reads it from package.json). */
   version: string;
   /** One line for /health, initialize's serverInfo and the README. */
   description?: string;
   /** Shown to the model through initialize's `instructions`. */
   instructions?: string;
   config: ConfigSchema<Config>;
-  toolsets: Record<string, ToolsetMetadata>;
+  toolsets: Toolsets;
   tools: readonly AnyToolDefinition[];
   /** Builds the process-wide dependencies (db, pools, clients) once, before listening. */
   createContext: (config: Readonly<Config>, logger: Logger) => Promise<Deps> | Deps;
@@ -61,10 +77,27 @@ export interface ServiceDefinition<Config extends BaseConfig = BaseConfig, Deps 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a service of any config/deps
 export type AnyServiceDefinition = ServiceDefinition<any, any>;
 
-/** Declares a service. Checks that every tool's toolset is declared and names are unique. */
+/** The `version` of a package.json, read once when the service is defined. */
+export function readPackageVersion(packageJson: URL): string {
+  const parsed = JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: unknown };
+  if (typeof parsed.version !== 'string' || parsed.version.length === 0) {
+    throw new Error(`${packageJson.pathname} has no "version"`);
+  }
+  return parsed.version;
+}
+
+/**
+ * Declares a service. Reads its version from `packageJson` (so it is written once, in the package),
+ * checks that every tool's toolset is declared and that names are unique.
+ */
 export function defineService<Config extends BaseConfig, Deps>(
-  service: ServiceDefinition<Config, Deps>,
+  input: ServiceDefinitionInput<Config, Deps>,
 ): ServiceDefinition<Config, Deps> {
+  const { packageJson, version, ...rest } = input;
+  const service: ServiceDefinition<Config, Deps> = {
+    ...rest,
+    version: packageJson ? readPackageVersion(packageJson) : version,
+  };
   if (!/^[a-z][a-z0-9-]*$/.test(service.name)) throw new Error(`Service name "${service.name}" must be kebab-case`);
   const seen = new Set<string>();
   for (const tool of service.tools) {

@@ -137,7 +137,8 @@ export { TOOL_NAME };
 
 /**
  * Binds defineTool to one service's config, dependencies and toolsets so that handlers get a typed
- * `ctx` without annotations: `export const defineSqliteTool = toolDefiner<SqliteConfig, SqliteDeps, 'read' | 'write'>();`
+ * `ctx` without annotations, and a tool's toolset is checked against the declared ones:
+ * `export const defineSqliteTool = toolDefiner<Config, Deps, keyof typeof toolsets>();`
  */
 export function toolDefiner<Config, Deps, Toolset extends string = string>() {
   return <Input extends z.ZodObject, Output extends z.ZodObject | undefined = undefined>(

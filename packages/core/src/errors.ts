@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   CONFLICT: { jsonRpc: -32009, http: 409 },
   RATE_LIMITED: { jsonRpc: -32029, http: 429 },
   PAYLOAD_TOO_LARGE: { jsonRpc: -32013, http: 413 },
+  RESULT_TOO_LARGE: { jsonRpc: -32014, http: 500 },
   UNAVAILABLE: { jsonRpc: -32011, http: 503 },
   UPSTREAM_FAILED: { jsonRpc: -32010, http: 502 },
   TIMEOUT: { jsonRpc: -32008, http: 504 },
@@ -60,11 +61,29 @@ export function isServiceError(error: unknown): error is ServiceError {
 }
 
 /**
+ * An expected failure thrown by a domain module, which imports nothing from the core: an Error whose
+ * `code` is a key of ERROR_CODES and whose `expose` is true, meaning its message was written for the
+ * caller (the convention of http-errors). The core treats it as a ServiceError with that code and
+ * message, so a service needs no mapError for its own errors.
+ */
+export interface ExposedError extends Error {
+  readonly code: ErrorCode;
+  readonly expose: true;
+}
+
+export function isExposedError(error: unknown): error is ExposedError {
+  if (!(error instanceof Error)) return false;
+  const { code, expose } = error as Error & { code?: unknown; expose?: unknown };
+  return expose === true && typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
+/**
  * Turns anything thrown into a ServiceError. Unknown errors become INTERNAL with a generic message
  * unless debug is on, so that driver text, SQL or paths never reach a client by default.
  */
 export function toServiceError(error: unknown, debug = false): ServiceError {
   if (error instanceof ServiceError) return error;
+  if (isExposedError(error)) return new ServiceError(error.code, error.message, { cause: error.cause ?? error });
   const detail = error instanceof Error ? error.message : String(error);
   return new ServiceError('INTERNAL', debug ? `Internal error: ${detail}` : 'Internal error', { cause: error });
 }

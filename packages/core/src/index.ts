@@ -13,9 +13,12 @@ export {
   type AnyServiceDefinition,
   defineService,
   type HealthCheck,
+  readPackageVersion,
   type ServerExtensionContext,
   type ServiceDefinition,
+  type ServiceDefinitionInput,
   type ToolsetMetadata,
+  type Toolsets,
 } from './define-service.js';
 export {
   type AnyToolDefinition,
@@ -39,6 +42,8 @@ export {
   ConfigError,
   ERROR_CODES,
   type ErrorCode,
+  type ExposedError,
+  isExposedError,
   isServiceError,
   JSON_RPC,
   ServiceError,

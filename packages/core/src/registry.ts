@@ -89,6 +89,7 @@ export interface RegistryOptions {
     MCP_TOOLSETS: readonly string[];
     MCP_TOOL_TIMEOUT_MS: number;
     MCP_DEBUG: boolean;
+    MCP_MAX_RESULT_BYTES: number;
   }>;
   deps: unknown;
   /** The service's translation of its domain errors (ServiceDefinition.mapError). */
@@ -301,7 +302,19 @@ export class ToolRegistry {
         settleAborted = reject;
         tool.handler(parsed.data, handlerCtx).then(resolve, reject);
       });
-      return { result: this.toResult(tool, output) };
+      const result = this.toResult(tool, output);
+      const size = resultBytes(result);
+      if (size > config.MCP_MAX_RESULT_BYTES) {
+        ctx.logger.warn({ tool: tool.name, requestId: ctx.requestId, bytes: size }, 'tool result over the byte limit');
+        return {
+          result: errorResult(
+            `The result of ${tool.name} is too large (${size} bytes; the limit is ${config.MCP_MAX_RESULT_BYTES}, ` +
+              'MCP_MAX_RESULT_BYTES): ask for less (fewer rows, a smaller range or a narrower pattern)',
+          ),
+          errorCode: 'RESULT_TOO_LARGE',
+        };
+      }
+      return { result };
     } catch (error) {
       const failure = isAborted && !(error instanceof ServiceError) ? abortReason(reason) : error;
       const serviceError =
@@ -374,6 +387,17 @@ function toContentBlock(block: RichContent): ContentBlock {
   return { type: block.type, data: block.data ?? '', mimeType: block.mimeType ?? 'application/octet-stream' };
 }
 
+/** What a result weighs on the wire, near enough: its text and binary payloads (UTF-16 length of text). */
+function resultBytes(result: ToolResult): number {
+  let size = 0;
+  for (const block of result.content) {
+    if (block.type === 'text') size += block.text.length;
+    else if (block.type === 'resource') size += (block.resource.text ?? block.resource.blob ?? '').length;
+    else size += block.data.length;
+  }
+  return size;
+}
+
 function abortReason(reason: unknown): ServiceError {
   if (reason instanceof ServiceError) return reason;
   return new ServiceError('CANCELLED', 'The request was cancelled');
@@ -391,6 +415,8 @@ function outcomeLabel(code: ErrorCode | undefined): string {
       return 'cancelled';
     case 'RATE_LIMITED':
       return 'rate_limited';
+    case 'RESULT_TOO_LARGE':
+      return 'too_large';
     case 'INTERNAL':
       return 'internal';
     default:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ERROR_CODES, type ErrorCode, ServiceError, toServiceError } from '../src/index.js';
+import { ERROR_CODES, type ErrorCode, isExposedError, ServiceError, toServiceError } from '../src/index.js';
 
 const MCP_RESERVED = new Set([-32002, -32021, -32022, -32042]);
 
@@ -26,5 +26,28 @@ describe('the error table', () => {
     expect(hidden.message).toBe('Internal error');
     expect(hidden.cause).toBeInstanceOf(Error);
     expect(toServiceError(new Error('detail'), true).message).toBe('Internal error: detail');
+  });
+
+  it('answers an exposed domain error with its own code and message, and nothing else', () => {
+    class DomainError extends Error {
+      readonly expose = true;
+      constructor(
+        readonly code: string,
+        message: string,
+      ) {
+        super(message);
+      }
+    }
+    const exposed = toServiceError(new DomainError('NOT_FOUND', 'No table named "x"'));
+    expect([exposed.code, exposed.message]).toEqual(['NOT_FOUND', 'No table named "x"']);
+    // Not exposed, an unknown code, a code inherited from the prototype, or not an Error: internal.
+    const notExposed = Object.assign(new Error('secret path /etc'), { code: 'NOT_FOUND' });
+    const unknownCode = new DomainError('ENOENT', 'secret path /etc');
+    const inherited = new DomainError('toString', 'secret');
+    const plainObject = { code: 'NOT_FOUND', expose: true, message: 'x' };
+    for (const error of [notExposed, unknownCode, inherited, plainObject]) {
+      expect(isExposedError(error)).toBe(false);
+      expect(toServiceError(error).message).toBe('Internal error');
+    }
   });
 });

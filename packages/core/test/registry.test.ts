@@ -175,3 +175,57 @@ describe('mapError', () => {
     expect(other.result.content).toEqual([{ type: 'text', text: 'Internal error' }]);
   });
 });
+
+describe('the result byte limit (MCP_MAX_RESULT_BYTES)', () => {
+  const big = defineTool({
+    name: 'big',
+    title: 'Big',
+    description: 'Returns as many bytes as asked, as JSON or as an image block.',
+    toolset: 'read',
+    input: z.object({ bytes: z.number().int(), image: z.boolean().default(false) }),
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    handler: async ({ bytes, image }) =>
+      image
+        ? withContent({ ok: true }, [{ type: 'image', data: 'A'.repeat(bytes), mimeType: 'image/png' }])
+        : { text: 'x'.repeat(bytes) },
+  });
+  const r = new ToolRegistry({
+    service: 'x',
+    tools: [big],
+    toolsets: echoService.toolsets,
+    config: loadConfig(echoService.config, { MCP_MAX_RESULT_BYTES: String(64 * 1024) }),
+    deps: {},
+  });
+
+  it('passes an answer at the limit and refuses one byte more, for JSON and for content blocks', async () => {
+    // {"text":"…"} is 11 bytes of JSON around the string.
+    expect((await call(r, 'big', { bytes: 64 * 1024 - 11 })).errorCode).toBeUndefined();
+    const over = await call(r, 'big', { bytes: 64 * 1024 - 10 });
+    expect(over.errorCode).toBe('RESULT_TOO_LARGE');
+    expect(over.result).toEqual({
+      content: [
+        {
+          type: 'text',
+          text:
+            'The result of big is too large (65537 bytes; the limit is 65536, MCP_MAX_RESULT_BYTES): ask for less ' +
+            '(fewer rows, a smaller range or a narrower pattern)',
+        },
+      ],
+      isError: true,
+    });
+    expect((await call(r, 'big', { bytes: 64 * 1024, image: true })).errorCode).toBeUndefined();
+    expect((await call(r, 'big', { bytes: 64 * 1024 + 1, image: true })).errorCode).toBe('RESULT_TOO_LARGE');
+  });
+});
+
+describe('defineService', () => {
+  it("reads the version from the service's package.json", () => {
+    const { version, ...rest } = echoService;
+    const service = defineService({ ...rest, packageJson: new URL('../package.json', import.meta.url) });
+    expect(service.version).toBe('0.1.0');
+    expect(version).toBe('1.2.3');
+    expect(() => defineService({ ...rest, packageJson: new URL('./no-such-package.json', import.meta.url) })).toThrow(
+      /ENOENT/,
+    );
+  });
+});

@@ -22,6 +22,8 @@ export type FsErrorCode = 'INVALID_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLIC
 /** An expected failure whose message is safe to show: it names only what the user typed. */
 export class FsError extends Error {
   override readonly name = 'FsError';
+  /** The message only ever names the caller's own input: the core shows it as is. */
+  readonly expose = true;
   constructor(
     readonly code: FsErrorCode,
     message: string,

@@ -1,12 +1,14 @@
 import type { ErrorCode } from '@mcp-sse/core';
 
 /**
- * An expected failure of the domain modules, with a message safe to show to the client. The tool
- * layer (tools/define.ts) turns it into the core's ServiceError, code and message unchanged, so that
- * the domain modules need no runtime import of the core.
+ * An expected failure of the domain modules, with a message safe to show to the client. It carries
+ * a core error code and `expose`, so the core answers it as a ServiceError with the same code and
+ * message, and the domain modules need no runtime import of the core.
  */
 export class DatabaseError extends Error {
   override readonly name = 'DatabaseError';
+  /** The message is written for the caller: the core shows it as is. */
+  readonly expose = true;
   /** The server's SQLSTATE when PostgreSQL itself refused the statement. */
   readonly sqlstate: string | undefined;
   constructor(

@@ -1,6 +1,6 @@
 /**
- * The domain's own error: the database modules stay free of MCP and server imports, and the tool
- * layer turns a DatabaseError into the core's ServiceError with the same code and message.
+ * The domain's own error: the database modules stay free of MCP and server imports; its `code` is a
+ * core error code and `expose` marks its message safe, so the core answers it as a ServiceError.
  * Messages are written for the caller: they name the table, column or word that was wrong and
  * never carry file paths or internals.
  */
@@ -8,6 +8,8 @@ export type DatabaseErrorCode = 'INVALID_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'FO
 
 export class DatabaseError extends Error {
   override readonly name = 'DatabaseError';
+  /** The message is written for the caller: the core shows it as is. */
+  readonly expose = true;
   constructor(
     readonly code: DatabaseErrorCode,
     message: string,

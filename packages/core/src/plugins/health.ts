@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
+import { isExposedError, isServiceError } from '../errors.js';
 import type { CoreState } from '../state.js';
 
 const CHECK_TIMEOUT_MS = 3000;
@@ -14,18 +15,20 @@ interface CheckResult {
 async function runCheck(check: () => Promise<void | Record<string, unknown>>, debug: boolean): Promise<CheckResult> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`);
   try {
     const detail = await Promise.race([
       check(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(() => reject(timedOut), CHECK_TIMEOUT_MS);
       }),
     ]);
     return { status: 'ok', latency_ms: Math.round(performance.now() - started), ...(detail ?? {}) };
   } catch (error) {
-    // Only the message of a ServiceError or our timeout is shown; driver errors may carry secrets.
+    // Only the message of a ServiceError, an exposed domain error or our timeout is shown; driver
+    // errors may carry secrets.
     const message =
-      error instanceof Error && (error.name === 'ServiceError' || error.message.startsWith('timed out') || debug)
+      isServiceError(error) || isExposedError(error) || (error instanceof Error && (error === timedOut || debug))
         ? error.message
         : 'unavailable';
     return { status: 'down', latency_ms: Math.round(performance.now() - started), error: message };

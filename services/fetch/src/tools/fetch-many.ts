@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { FetchError } from '../fetch-error.js';
 import { mapWithConcurrency } from '../fetcher.js';
-import { defineFetchTool, toServiceError } from './define.js';
+import { defineFetchTool } from './define.js';
 import { fetchAnnotations, formatSchema, headersSchema, maxLengthSchema, pageSchema, urlSchema } from './schemas.js';
 
 const resultSchema = z.discriminatedUnion('ok', [
@@ -69,8 +69,7 @@ export const fetchMany = defineFetchTool({
           ctx.logger.error({ err: error, url }, 'fetch_many: unexpected failure');
           return { ok: false as const, url, error: { code: 'INTERNAL', message: 'Internal error' } };
         }
-        const serviceError = toServiceError(error);
-        return { ok: false as const, url, error: { code: serviceError.code, message: serviceError.message } };
+        return { ok: false as const, url, error: { code: error.code, message: error.message } };
       } finally {
         done += 1;
         await ctx.progress(done, input.urls.length, url).catch(() => undefined);
