@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface ServiceProcessOptions {
+  /** Settings of the service; PORT (0), HOST (127.0.0.1), LOG_LEVEL and LOG_FLUSH_MS are set unless given. */
+  env?: Record<string, string>;
+  /** Working directory (default: the current one). */
+  cwd?: string;
+  /** How long to wait for the service to listen (default 30 s). */
+  readyTimeoutMs?: number;
+  /** Extra node flags, e.g. `--max-old-space-size=256`. */
+  nodeArgs?: string[];
+}
+
+export interface ServiceProcess {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** Resident memory now (VmRSS), in bytes. */
+  rssBytes(): number;
+  /** The most resident memory the process has had so far (VmHWM), in bytes. */
+  peakRssBytes(): number;
+  /** Everything the process wrote, stdout and stderr interleaved. */
+  output(): string;
+  /** Sends a signal (SIGTERM by default) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+  if (!match) throw new Error(`/proc/${pid}/status has no ${field}`);
+  return Number(match[1]) * 1024;
+}
+
+/**
+ * Runs a service's entry (`src/main.ts`, through tsx) as its own process, the way a container runs
+ * it, and resolves once it listens: for what only a real process shows (resident memory, signals,
+ * exit codes). The address comes from the service's own "listening" log line.
+ */
+export function startServiceProcess(entry: string, options: ServiceProcessOptions = {}): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      LOG_FLUSH_MS: '0',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const pid = child.pid;
+  if (pid === undefined) return Promise.reject(new Error(`could not start ${entry}`));
+
+  return new Promise((resolve, reject) => {
+    const timeoutMs = options.readyTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not listen within ${timeoutMs} ms; output:\n${output}`));
+    }, timeoutMs);
+    const onExit = ({ code, signal }: { code: number | null; signal: NodeJS.Signals | null }) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited (${code ?? signal}) before listening; output:\n${output}`));
+    };
+    void exited.then(onExit);
+    const onData = () => {
+      const match = /"address":"(http:\/\/[^"]+)"/.exec(output);
+      if (!match) return;
+      child.stdout.off('data', onData);
+      clearTimeout(timer);
+      resolve({
+        url: match[1]!,
+        pid,
+        child,
+        rssBytes: () => statusField(pid, 'VmRSS'),
+        peakRssBytes: () => statusField(pid, 'VmHWM'),
+        output: () => output,
+        stop: (signal = 'SIGTERM') => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          return exited;
+        },
+      });
+    };
+    child.stdout.on('data', onData);
+  });
+}
