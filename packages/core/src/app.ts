@@ -1,15 +1,19 @@
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 
-import { createAuthenticator } from './auth.js';
 import type { BaseConfig } from './config.js';
 import type { ServiceDefinition } from './define-service.js';
-import { createHostPolicy } from './host-check.js';
-import { createHttpLane, type Lane } from './http-lane.js';
+import { httpFailure } from './errors.js';
+import { createAuthenticator } from './http/api-keys.js';
+import { createFastLane, type Lane } from './http/fast-lane.js';
+import { createHostPolicy } from './http/host-policy.js';
+import { parseJson } from './http/json-body.js';
+import { createRpcHandler } from './http/rpc-handler.js';
 import { createLogger } from './logger.js';
-import { createMcpServer } from './mcp-server.js';
+import { createSessionEngine } from './mcp/session-engine.js';
 import { createMetrics } from './metrics.js';
 import { guardPlugin } from './plugins/guard.js';
 import { healthPlugin } from './plugins/health.js';
@@ -17,8 +21,9 @@ import { rpcPlugin } from './plugins/rpc.js';
 import { ssePlugin } from './plugins/sse.js';
 import { streamableHttpPlugin } from './plugins/streamable-http.js';
 import { createRateLimiter } from './rate-limit.js';
-import { ToolRegistry } from './registry.js';
-import { expiredSessions, MemorySessionStore, type SessionStore } from './sessions.js';
+import { ToolRegistry } from './registry/registry.js';
+import { expiredSessions, MemorySessionStore, type SessionStore } from './sessions/session.js';
+import { createSessionAdmission } from './sessions/session-admission.js';
 import type { CoreState } from './state.js';
 
 export interface BuildAppOptions<Config extends BaseConfig, Deps> {
@@ -39,6 +44,16 @@ declare module 'fastify' {
 
 /** Above the 60 s idle timeout of common proxies and load balancers, so that they close first. */
 const KEEP_ALIVE_MS = 65_000;
+
+/** The answer to a request whose body did not arrive in time (the server's requestTimeout). */
+function bodyTimeoutAnswer(timeoutMs: number): string {
+  const failure = httpFailure('BODY_TIMEOUT', `Request Timeout: the request did not arrive within ${timeoutMs} ms`);
+  const body = JSON.stringify(failure.body);
+  return (
+    `HTTP/1.1 ${failure.status} Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
 
 /** Builds the HTTP app of a service. Never listens: runService (or a test) does. */
 export async function buildApp<Config extends BaseConfig, Deps>(
@@ -63,6 +78,10 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     rateLimiter: createRateLimiter(config.MCP_RATE_LIMIT),
   });
 
+  // The fast lane sees each request first and hands fastify what it does not take (http/fast-lane.ts).
+  // Set once the state it serves exists (below); requests only arrive after listen.
+  const fastLane: { take?: Lane } = {};
+  const timeoutAnswer = bodyTimeoutAnswer(config.MCP_BODY_TIMEOUT_MS);
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.MCP_BODY_LIMIT,
@@ -73,31 +92,50 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     // SSE streams are long-lived; the socket timeout must not cut them.
     connectionTimeout: 0,
     keepAliveTimeout: KEEP_ALIVE_MS,
-    return503OnClosing: true,
+    // Requests during shutdown get the gate's JSON-RPC 503 (http/admission.ts), not fastify's own.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
-    // The fast lane sees each request first and hands fastify what it does not take (http-lane.ts).
     serverFactory: (handler) => {
-      const server = createServer((req, res) => {
+      // requestTimeout bounds the arrival of a request, body included (a body trickled in byte by
+      // byte), not the life of a response: SSE streams are unaffected. Checked every second.
+      const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
         if (!fastLane.take?.(req, res)) handler(req, res);
       });
-      // What fastify sets on a server it creates itself.
       server.keepAliveTimeout = KEEP_ALIVE_MS;
-      server.requestTimeout = 0;
+      server.requestTimeout = config.MCP_BODY_TIMEOUT_MS;
+      server.headersTimeout = Math.min(config.MCP_BODY_TIMEOUT_MS, 60_000);
       server.setTimeout(0);
       return server;
     },
+    clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+      if (socket.destroyed) return;
+      if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable) {
+        socket.end(timeoutAnswer);
+        return;
+      }
+      // What Node answers by default: a bare 400 for a request it cannot parse.
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy(error);
+    },
   });
-  // Set once the state it serves exists (below); requests only arrive after listen.
-  const fastLane: { take?: Lane } = {};
 
   const { extendServer } = service;
   const sessions = options.sessions ?? new MemorySessionStore();
+  const admission = createSessionAdmission({
+    store: sessions,
+    metrics,
+    maxSessions: config.MCP_MAX_SESSIONS,
+    maxPerIdentity: config.MCP_MAX_SESSIONS_PER_IDENTITY,
+    perMinute: config.MCP_SESSION_RATE_LIMIT,
+    idleMs: config.MCP_SESSION_IDLE_MS,
+  });
   const state: CoreState = {
     service,
     config,
     deps,
     registry,
     sessions,
+    admission,
     metrics,
     hostPolicy: createHostPolicy({
       service: service.name,
@@ -105,11 +143,12 @@ export async function buildApp<Config extends BaseConfig, Deps>(
       allowedOrigins: config.MCP_ALLOWED_ORIGINS,
     }),
     auth: createAuthenticator(config.MCP_API_KEYS),
+    realm: `mcp-${service.name}`,
     logger: app.log,
     startedAt: Date.now(),
     closing: false,
-    createServer: (identity, rateKey, transport) =>
-      createMcpServer({
+    createEngine: (identity, rateKey, transport) =>
+      createSessionEngine({
         name: service.name,
         version: service.version,
         ...(service.description ? { title: service.description } : {}),
@@ -118,27 +157,32 @@ export async function buildApp<Config extends BaseConfig, Deps>(
         identity,
         rateKey,
         transport,
-        logger: logger,
+        logger,
+        directToolCalls: config.MCP_FAST_LANE,
         ...(extendServer
           ? { extend: (server) => extendServer(server, { config, deps, identity, transport, logger }) }
           : {}),
       }),
-    reserveSession: async () => {
-      if (sessions.size < config.MCP_MAX_SESSIONS) return true;
-      await Promise.allSettled(expiredSessions(sessions, config.MCP_SESSION_IDLE_MS).map((s) => s.close()));
-      return sessions.size < config.MCP_MAX_SESSIONS;
-    },
   };
   app.decorate('mcp', state);
-  fastLane.take = createHttpLane(state);
+  const rpcHandler = createRpcHandler({
+    registry,
+    serverInfo: { name: `mcp-${service.name}`, version: service.version },
+    ...(service.instructions ? { instructions: service.instructions } : {}),
+  });
+  if (config.MCP_FAST_LANE) fastLane.take = createFastLane(state, rpcHandler);
 
-  // JSON with prototype-poisoning protection (fastify's parser), but an empty body is "no body":
+  // JSON with prototype-poisoning protection (the lane's parser), but an empty body is "no body":
   // clients send Content-Type on GET/DELETE too.
   app.removeContentTypeParser('text/plain');
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, raw, done) => {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
     if (raw === '' || raw.length === 0) return done(null, undefined);
-    void jsonParser(request, raw.toString(), done);
+    try {
+      done(null, parseJson(raw.toString()));
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+    }
   });
 
   app.addHook('onResponse', (request, reply, done) => {
@@ -152,22 +196,23 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   await app.register(guardPlugin, state);
   await app.register(ssePlugin, state);
   await app.register(streamableHttpPlugin, state);
-  await app.register(rpcPlugin, state);
+  await app.register(rpcPlugin, { handler: rpcHandler });
   await app.register(healthPlugin, state);
 
   // Toolsets with the tools in each, from the registry (descriptions never list tools by hand).
   const toolsets = Object.fromEntries(
-    Object.entries(service.toolsets).map(([id, meta]) => [
-      id,
-      {
-        description: meta.description,
-        default: meta.default,
-        tools: service.tools.filter((tool) => tool.toolset === id).map((tool) => tool.name),
-        enabled: service.tools
-          .filter((tool) => tool.toolset === id && registry.tools.has(tool.name))
-          .map((t) => t.name),
-      },
-    ]),
+    Object.entries(service.toolsets).map(([id, meta]) => {
+      const inSet = service.tools.filter((tool) => tool.toolset === id);
+      return [
+        id,
+        {
+          description: meta.description,
+          default: meta.default,
+          tools: inSet.map((tool) => tool.name),
+          enabled: inSet.filter((tool) => registry.tools.has(tool.name)).map((tool) => tool.name),
+        },
+      ];
+    }),
   );
   app.get('/', () => ({
     service: service.name,

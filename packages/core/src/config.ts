@@ -39,16 +39,25 @@ export const baseConfigSchema = z.object({
   MCP_TOOLSETS: envList(),
   MCP_STATELESS: envBoolean(false),
   MCP_MAX_SESSIONS: int(1, 1_000_000, 1000),
+  // One identity (API key, or client address without keys) holds at most this many sessions and
+  // opens at most MCP_SESSION_RATE_LIMIT per minute, so that it cannot lock everyone else out.
+  MCP_MAX_SESSIONS_PER_IDENTITY: int(1, 1_000_000, 250),
+  MCP_SESSION_RATE_LIMIT: int(0, 10_000_000, 600),
   MCP_SESSION_IDLE_MS: int(1000, 86_400_000, 600_000),
   MCP_SSE_HEARTBEAT_MS: int(0, 3_600_000, 15_000),
   MCP_RATE_LIMIT: int(0, 10_000_000, 600),
   MCP_BODY_LIMIT: int(1024, 64 * 1024 * 1024, 1024 * 1024),
+  // A request (headers and body) must arrive within this time: a body trickled in is cut (408).
+  MCP_BODY_TIMEOUT_MS: int(1000, 600_000, 30_000),
   // The most a tool answer may weigh (its JSON, or the bytes of its content blocks): tools that return
   // data stop reading at this budget and say `truncated`; the registry refuses anything larger.
   MCP_MAX_RESULT_BYTES: int(16 * 1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
   MCP_TOOL_TIMEOUT_MS: int(100, 3_600_000, 55_000),
   MCP_SHUTDOWN_GRACE_MS: int(0, 60_000, 8_000),
   MCP_TRUST_PROXY: envBoolean(false),
+  // The lean path for tool calls (http/fast-lane.ts and direct tools/call in the session engine);
+  // false sends every request through fastify and the SDK's Protocol (same answers, slower).
+  MCP_FAST_LANE: envBoolean(true),
   MCP_DEBUG: envBoolean(false),
   MCP_CONFIG_FILE: z.string().optional(),
 });

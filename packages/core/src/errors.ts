@@ -1,9 +1,16 @@
+import { type JsonRpcErrorBody, type JsonRpcId, rpcError } from './json-rpc.js';
+
 /**
- * The one error table: a code names a failure class once, with its JSON-RPC code and HTTP status.
- * Released codes are never reused. Custom JSON-RPC numbers stay clear of the ones MCP assigns
- * (-32002, -32021, -32022, -32042).
+ * The one error table: a code names a failure class once, with its JSON-RPC code and the HTTP status
+ * it has when it is the answer to a request. Every status and JSON-RPC code the core answers comes
+ * from here, and distinct failures have distinct JSON-RPC codes (a test checks). Released codes are
+ * never reused. Custom numbers stay clear of the ones MCP assigns (-32002, -32021, -32022, -32042).
+ *
+ * Tool failures (first group) reach an MCP client as an isError result carrying the message; their
+ * HTTP status matters only on /rpc, where a tool result travels with 200 except RATE_LIMITED (429).
  */
 export const ERROR_CODES = {
+  // What a tool call can fail with.
   INVALID_INPUT: { jsonRpc: -32602, http: 400 },
   NOT_FOUND: { jsonRpc: -32004, http: 404 },
   FORBIDDEN: { jsonRpc: -32003, http: 403 },
@@ -17,18 +24,49 @@ export const ERROR_CODES = {
   TIMEOUT: { jsonRpc: -32008, http: 504 },
   CANCELLED: { jsonRpc: -32007, http: 499 },
   INTERNAL: { jsonRpc: -32603, http: 500 },
+  // What only the HTTP layer answers (the gate, the transports, /rpc).
+  PARSE_ERROR: { jsonRpc: -32700, http: 400 },
+  INVALID_REQUEST: { jsonRpc: -32600, http: 400 },
+  /** A JSON-RPC method this endpoint does not serve (on /rpc it travels in a 200 answer). */
+  METHOD_NOT_FOUND: { jsonRpc: -32601, http: 404 },
+  /** A request that needs a session id and has none (the SDK's own "Bad Request" code). */
+  SESSION_REQUIRED: { jsonRpc: -32000, http: 400 },
+  /** An unknown session id, or one that belongs to another identity (not revealed). */
+  SESSION_NOT_FOUND: { jsonRpc: -32005, http: 404 },
+  METHOD_NOT_ALLOWED: { jsonRpc: -32006, http: 405 },
+  UNSUPPORTED_MEDIA_TYPE: { jsonRpc: -32015, http: 415 },
+  /** Every session slot is taken (MCP_MAX_SESSIONS), even after evicting idle ones. */
+  TOO_MANY_SESSIONS: { jsonRpc: -32016, http: 503 },
+  /** One identity holds its share of the sessions, or opens them too fast. */
+  SESSION_QUOTA: { jsonRpc: -32017, http: 429 },
+  SHUTTING_DOWN: { jsonRpc: -32018, http: 503 },
+  /** The request body did not arrive within MCP_BODY_TIMEOUT_MS. */
+  BODY_TIMEOUT: { jsonRpc: -32019, http: 408 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** JSON-RPC 2.0 codes the protocol layer itself uses. */
-export const JSON_RPC = {
-  PARSE_ERROR: -32700,
-  INVALID_REQUEST: -32600,
-  METHOD_NOT_FOUND: -32601,
-  INVALID_PARAMS: -32602,
-  INTERNAL_ERROR: -32603,
-} as const;
+/** A failure answered at the HTTP layer: its status, headers and JSON-RPC error body. */
+export interface HttpFailure {
+  status: number;
+  headers: Record<string, string>;
+  body: JsonRpcErrorBody;
+}
+
+/** The HTTP answer for `code`: status and JSON-RPC code from the table. */
+export function httpFailure(
+  code: ErrorCode,
+  message: string,
+  options: { headers?: Record<string, string>; id?: JsonRpcId } = {},
+): HttpFailure {
+  const entry = ERROR_CODES[code];
+  return { status: entry.http, headers: options.headers ?? {}, body: rpcError(entry.jsonRpc, message, options.id) };
+}
+
+/** The JSON-RPC error body for `code` (for answers inside a JSON-RPC exchange, e.g. on /rpc). */
+export function rpcFailure(code: ErrorCode, message: string, id: JsonRpcId = null): JsonRpcErrorBody {
+  return rpcError(ERROR_CODES[code].jsonRpc, message, id);
+}
 
 export interface ServiceErrorOptions {
   cause?: unknown;

@@ -1,5 +1,4 @@
 export { buildApp, type BuildAppOptions } from './app.js';
-export { ANONYMOUS, createAuthenticator } from './auth.js';
 export {
   type BaseConfig,
   baseConfigSchema,
@@ -45,14 +44,13 @@ export {
   type ExposedError,
   isExposedError,
   isServiceError,
-  JSON_RPC,
   ServiceError,
   toServiceError,
 } from './errors.js';
-export { createHostPolicy, hostnameOf } from './host-check.js';
-export { createLogger, loggerOptions } from './logger.js';
-export { createMetrics, type Metrics } from './metrics.js';
-export { createRateLimiter, type RateLimiter } from './rate-limit.js';
-export { RpcError, selectTools, type ToolListEntry, ToolRegistry, type ToolResult } from './registry.js';
+export { createLogger } from './logger.js';
+export { ToolRegistry } from './registry/registry.js';
+export { selectTools } from './registry/select-tools.js';
+export { type ToolListEntry } from './registry/tool-catalog.js';
+export { type ToolResult } from './registry/tool-result.js';
 export { runService } from './run-service.js';
-export { MemorySessionStore, type Session, type SessionStore } from './sessions.js';
+export { MemorySessionStore, type Session, type SessionStore } from './sessions/session.js';

@@ -1,33 +1,34 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Logger } from 'pino';
 
-import type { createAuthenticator } from './auth.js';
 import type { BaseConfig } from './config.js';
 import type { AnyServiceDefinition } from './define-service.js';
 import type { Identity, TransportKind } from './define-tool.js';
-import type { HostPolicy } from './host-check.js';
-import type { McpSession } from './mcp-server.js';
+import type { GateState } from './http/admission.js';
+import type { Authenticator } from './http/api-keys.js';
+import type { HostPolicy } from './http/host-policy.js';
+import type { SessionEngine } from './mcp/session-engine.js';
 import type { Metrics } from './metrics.js';
-import type { ToolRegistry } from './registry.js';
-import type { SessionStore } from './sessions.js';
+import type { ToolRegistry } from './registry/registry.js';
+import type { SessionStore } from './sessions/session.js';
+import type { SessionAdmission } from './sessions/session-admission.js';
 
-/** What the transport plugins share: built once by buildApp. */
-export interface CoreState {
+/** What the HTTP adapters (fastify plugins, the fast lane) share: built once by buildApp. */
+export interface CoreState extends GateState {
   service: AnyServiceDefinition;
   config: Readonly<BaseConfig>;
   deps: unknown;
   registry: ToolRegistry;
   sessions: SessionStore;
+  admission: SessionAdmission;
   metrics: Metrics;
   hostPolicy: HostPolicy;
-  auth: ReturnType<typeof createAuthenticator>;
+  auth: Authenticator;
   logger: FastifyBaseLogger;
   startedAt: number;
   /** Set when shutdown begins: new sessions and calls are refused with 503. */
   closing: boolean;
-  createServer(identity: Identity, rateKey: string, transport: TransportKind): McpSession;
-  /** Room for one more session? Evicts idle sessions first when the table is full. */
-  reserveSession(): Promise<boolean>;
+  /** A new session's protocol engine, bound to the identity that opens it. */
+  createEngine(identity: Identity, rateKey: string, transport: TransportKind): SessionEngine;
 }
 
 declare module 'fastify' {
@@ -36,5 +37,3 @@ declare module 'fastify' {
     rateKey: string;
   }
 }
-
-export type { Logger };

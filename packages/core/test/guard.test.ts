@@ -191,3 +191,40 @@ describe('body size limit (MCP_BODY_LIMIT)', () => {
     expect(res.json).toMatchObject({ error: { message: expect.stringContaining('MCP_BODY_LIMIT') as string } });
   });
 });
+
+describe('during shutdown', () => {
+  let svc: StartedService;
+  beforeAll(async () => {
+    svc = await startService(echoService);
+  });
+  afterAll(async () => {
+    svc.app.mcp.closing = false;
+    await svc.close();
+  });
+
+  it('answers every MCP request with the JSON-RPC 503 every other refusal uses, and /health with unhealthy', async () => {
+    // What the preClose hook does first when SIGTERM arrives.
+    svc.app.mcp.closing = true;
+    const expected = {
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32018, message: 'Server is shutting down' },
+    };
+    for (const res of [
+      await httpRequest(`${svc.url}/rpc`, { method: 'POST', headers: MCP_POST_HEADERS, body: ping }),
+      await httpRequest(`${svc.url}/mcp`, {
+        method: 'POST',
+        headers: MCP_POST_HEADERS,
+        body: JSON.stringify(INITIALIZE_BODY),
+      }),
+      await httpRequest(`${svc.url}/sse`),
+    ]) {
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json).toEqual(expected);
+    }
+    const health = await httpRequest(`${svc.url}/health`);
+    expect(health.status).toBe(503);
+    expect(health.json).toMatchObject({ status: 'unhealthy' });
+  });
+});

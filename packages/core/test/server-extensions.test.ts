@@ -31,7 +31,7 @@ import {
   toolDefiner,
   ToolRegistry,
 } from '../src/index.js';
-import { createMcpServer } from '../src/mcp-server.js';
+import { createSessionEngine } from '../src/mcp/session-engine.js';
 
 /** What the extension saw, to prove it ran once per session with the session's facts. */
 interface Deps {
@@ -244,7 +244,7 @@ describe('service extensions, transport-independent', () => {
     const config = loadConfig(baseConfigSchema, {});
     const registry = new ToolRegistry({ service: 'x', tools: [], toolsets: {}, config, deps: {} });
     expect(() =>
-      createMcpServer({
+      createSessionEngine({
         name: 'x',
         version: '1',
         registry,
@@ -252,6 +252,7 @@ describe('service extensions, transport-independent', () => {
         rateKey: 'test',
         transport: 'streamable-http',
         logger: pino({ level: 'silent' }),
+        directToolCalls: true,
         extend: (server) => server.setRequestHandler(CallToolRequestSchema, () => ({ content: [] })),
       }),
     ).toThrow('extendServer must not handle tools/call: tools are served by the registry only');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { httpRequest, openSseStream, type StartedService, startService } from '../../testing/src/index.js';
+import { httpRequest, openSseStream, type StartedService, startService, waitUntil } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
 describe('legacy HTTP+SSE (/sse + /messages)', () => {
@@ -28,8 +28,7 @@ describe('legacy HTTP+SSE (/sse + /messages)', () => {
 
   it('removes the session when the stream closes', async () => {
     await httpRequest(`${svc.url}/sse`, { readMs: 50 });
-    await new Promise((r) => setTimeout(r, 50));
-    expect([...svc.app.mcp.sessions.values()].filter((s) => s.kind === 'sse')).toHaveLength(0);
+    await waitUntil(() => svc.app.mcp.sessions.size === 0, 'the closed stream removes its session');
   });
 
   it('aborts a running call when the client disconnects', async () => {
@@ -58,10 +57,10 @@ describe('legacy HTTP+SSE (/sse + /messages)', () => {
         })
       ).status,
     ).toBe(202);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(() => svc.app.mcp.registry.pending === 1, 'the call runs');
     stream.close();
-    await new Promise((r) => setTimeout(r, 100));
     const deps = svc.app.mcp.deps as { aborted: string[]; finished: string[] };
+    await waitUntil(() => deps.aborted.includes('disconnect'), 'the disconnect aborts the call');
     expect(deps.aborted).toContain('disconnect');
     expect(deps.finished).not.toContain('disconnect');
   });

@@ -61,7 +61,7 @@ describe('Streamable HTTP (/mcp), stateful', () => {
         ...(method === 'POST' ? { body: body({ jsonrpc: '2.0', id: 1, method: 'ping' }) } : {}),
       });
       expect(res.status, method).toBe(404);
-      expect(res.json).toMatchObject({ error: { code: -32001, message: 'Session not found' } });
+      expect(res.json).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32005, message: 'Session not found' } });
     }
   });
 

@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { LoggingMessageNotificationSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { connectClient, type StartedService, startService } from '../../testing/src/index.js';
+import { connectClient, type StartedService, startService, waitUntil } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
 
 type Deps = { calls: number; finished: string[]; aborted: string[] };
@@ -100,13 +100,16 @@ describe.each(['sse', 'streamable-http'] as const)('tools over %s', (kind) => {
     });
     await client.setLoggingLevel('info');
     await client.callTool({ name: 'slow', arguments: { ms: 10, steps: 1 } });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => messages.length > 0, 'the log message');
     expect(messages).toEqual([{ level: 'info', logger: 'slow', data: { starting: 10 } }]);
     await client.setLoggingLevel('debug');
     messages.length = 0;
     await client.callTool({ name: 'slow', arguments: { ms: 10, steps: 1 } });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(messages).toHaveLength(2);
+    await waitUntil(() => messages.length >= 2, 'both log messages');
+    expect(messages).toEqual([
+      { level: 'info', logger: 'slow', data: { starting: 10 } },
+      { level: 'debug', logger: 'slow', data: { detail: 'debug-level' } },
+    ]);
   });
 
   it('times out a long call below the client deadline and aborts the handler', async () => {
@@ -114,8 +117,7 @@ describe.each(['sse', 'streamable-http'] as const)('tools over %s', (kind) => {
     const tag = `timeout-${kind}`;
     const result = await client.callTool({ name: 'slow', arguments: { ms: 5000, steps: 1, tag } });
     expect(result).toMatchObject({ isError: true, content: [{ type: 'text', text: 'slow timed out after 400 ms' }] });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(deps().aborted).toContain(tag);
+    await waitUntil(() => deps().aborted.includes(tag), 'the timeout aborts the handler');
     expect(deps().finished).not.toContain(tag);
   });
 
@@ -126,10 +128,10 @@ describe.each(['sse', 'streamable-http'] as const)('tools over %s', (kind) => {
     const call = client.callTool({ name: 'slow', arguments: { ms: 300, steps: 1, tag } }, undefined, {
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort('user cancelled'), 50);
+    await waitUntil(() => svc.app.mcp.registry.pending === 1, 'the call runs');
+    controller.abort('user cancelled');
     await expect(call).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(deps().aborted).toContain(tag);
+    await waitUntil(() => deps().aborted.includes(tag), 'the cancellation aborts the handler');
   });
 
   it('returns rich content blocks for tools that declare them', async () => {

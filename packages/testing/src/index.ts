@@ -5,3 +5,4 @@ export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
 export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';
 export { openSseStream, type SseStream } from './sse-stream.js';
 export { type StartedService, type StartOptions, startService } from './start-service.js';
+export { waitUntil } from './wait-until.js';

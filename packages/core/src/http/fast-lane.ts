@@ -1,64 +1,37 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { type JSONRPCMessage, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import sjson from 'secure-json-parse';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 
-import type { Identity } from './define-tool.js';
-import { JSON_RPC } from './errors.js';
-import { rpcError } from './json-rpc.js';
-import { isToolCallMessage } from './mcp-server.js';
-import { admit, PARSE_ERROR_MESSAGE } from './plugins/guard.js';
-import { createRpcHandler } from './plugins/rpc.js';
-import { findSession, type Session, trackRequest } from './sessions.js';
-import type { CoreState } from './state.js';
+import type { Identity } from '../define-tool.js';
+import { type HttpFailure, httpFailure } from '../errors.js';
+import { isToolCallMessage } from '../mcp/tool-call-message.js';
+import type { SseSession, StreamableHttpSession } from '../sessions/session.js';
+import { findSession, trackRequest } from '../sessions/session.js';
+import type { CoreState } from '../state.js';
+import { admit } from './admission.js';
+import { isJsonContentType, PARSE_ERROR_MESSAGE, readJsonBody } from './json-body.js';
+import type { createRpcHandler } from './rpc-handler.js';
+import { keepStreamAlive, SSE_HEADERS, sseMessageEvent } from './sse-writer.js';
 
 /**
- * The fast lane: the three POSTs that carry tool calls (`/messages?sessionId=`, `/mcp` on an open
- * session, `/rpc`) served straight from node:http, before fastify builds its request, reply, child
- * logger and hook chain. Fastify's share of a call on a long-lived session was a quarter of its
- * cost in `pnpm bench`, for routing three fixed paths.
+ * The fast lane (MCP_FAST_LANE, on by default): the three POSTs that carry tool calls
+ * (`/messages?sessionId=`, `/mcp` on an open session, `/rpc`) served straight from node:http,
+ * before fastify builds its request, reply, child logger and hook chain. Fastify's share of a call on
+ * a long-lived session was a quarter of its cost in `pnpm bench`, for routing three fixed paths.
  *
  * The lane takes a request only when every check passes on its headers (the same `admit` as the
  * fastify hook, a known session of this identity, a JSON body of a known length within the limit);
  * anything else falls through to fastify untouched, which answers it as before. Once it has read a
  * body, the lane answers the common message itself (a tools/call, or any /rpc body) and hands the
- * rest to the same SDK transport calls the fastify routes make.
+ * rest to the same SDK transport calls the fastify routes make. With MCP_FAST_LANE=false every
+ * request takes the fastify path; the test suites run both ways and compare the answers.
  */
 export type Lane = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
-const isJson = (contentType: string | undefined): boolean => {
-  if (contentType === undefined) return false;
-  const semicolon = contentType.indexOf(';');
-  const type = (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
-  return type === 'application/json';
-};
-
-const parseJson = (text: string): unknown =>
-  sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }) as unknown;
-
-/** Reads the body (its length is known and within the limit), then parses it as JSON. */
-function readJson(req: IncomingMessage, done: (body: unknown, error?: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.once('end', () => {
-    let body: unknown;
-    try {
-      body = parseJson(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-    } catch (error) {
-      done(undefined, error);
-      return;
-    }
-    done(body);
-  });
-}
-
-export function createHttpLane(state: CoreState): Lane {
+export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRpcHandler>): Lane {
   const { config } = state;
-  const rpc = createRpcHandler(state);
   let nextId = 0;
   const heartbeatMs = config.MCP_SSE_HEARTBEAT_MS;
 
@@ -73,18 +46,23 @@ export function createHttpLane(state: CoreState): Lane {
     res.writeHead(status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(text), 'x-request-id': requestId });
     res.end(text);
   };
+  const sendFailure = (res: ServerResponse, failure: HttpFailure, requestId: string) => {
+    for (const [name, value] of Object.entries(failure.headers)) res.setHeader(name, value);
+    sendJson(res, failure.status, failure.body, requestId);
+  };
+  const parseFailure = httpFailure('PARSE_ERROR', PARSE_ERROR_MESSAGE);
 
   /** What fastify's error handler does with a failure: log it, answer 500 if nothing was sent yet. */
   const failed = (res: ServerResponse, requestId: string) => (failure: unknown) => {
     state.logger.error({ err: failure, reqId: requestId }, 'request failed');
     if (res.headersSent) res.destroy();
-    else sendJson(res, 500, rpcError(JSON_RPC.INTERNAL_ERROR, 'Internal error'), requestId);
+    else sendFailure(res, httpFailure('INTERNAL', 'Internal error'), requestId);
   };
 
   /** Headers every lane request must pass; the identity, or undefined to leave it to fastify. */
   const admitted = (req: IncomingMessage): Identity | undefined => {
     const { headers } = req;
-    if (!isJson(headers['content-type'])) return undefined;
+    if (!isJsonContentType(headers['content-type'])) return undefined;
     const length = Number(headers['content-length']);
     // Chunked bodies and empty ones keep fastify's handling (limit while streaming, "no body").
     if (!(length > 0 && length <= config.MCP_BODY_LIMIT) || headers['transfer-encoding'] !== undefined)
@@ -97,10 +75,9 @@ export function createHttpLane(state: CoreState): Lane {
     return admission.identity;
   };
 
-  const messages = (req: IncomingMessage, res: ServerResponse, session: Session, requestId: string): void => {
-    readJson(req, (body, error) => {
-      if (error !== undefined)
-        return sendJson(res, 400, rpcError(JSON_RPC.PARSE_ERROR, PARSE_ERROR_MESSAGE), requestId);
+  const messages = (req: IncomingMessage, res: ServerResponse, session: SseSession, requestId: string): void => {
+    readJsonBody(req, (body, error) => {
+      if (error !== undefined) return sendFailure(res, parseFailure, requestId);
       session.lastSeen = Date.now();
       if (isToolCallMessage(body)) {
         // What the SDK transport answers to any message it accepts; the answer rides the stream.
@@ -109,41 +86,36 @@ export function createHttpLane(state: CoreState): Lane {
         return;
       }
       res.setHeader('x-request-id', requestId);
-      (session.transport as SSEServerTransport).handlePostMessage(req, res, body).catch(failed(res, requestId));
+      session.transport.handlePostMessage(req, res, body).catch(failed(res, requestId));
     });
   };
 
-  const streamable = (req: IncomingMessage, res: ServerResponse, session: Session, requestId: string): void => {
-    readJson(req, (body, error) => {
-      if (error !== undefined)
-        return sendJson(res, 400, rpcError(JSON_RPC.PARSE_ERROR, PARSE_ERROR_MESSAGE), requestId);
+  const streamable = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    session: StreamableHttpSession,
+    requestId: string,
+  ): void => {
+    readJsonBody(req, (body, error) => {
+      if (error !== undefined) return sendFailure(res, parseFailure, requestId);
       trackRequest(session, res, false);
       res.setHeader('x-request-id', requestId);
       if (!isToolCallMessage(body)) {
-        (session.transport as StreamableHTTPServerTransport)
-          .handleRequest(req, res, body)
-          .catch(failed(res, requestId));
+        session.transport.handleRequest(req, res, body).catch(failed(res, requestId));
         return;
       }
       // The answer is an SSE response with the call's notifications and then its result, as the SDK
       // transport writes it. The head is held back until the first message or the next turn of the
       // event loop, so that a call that finishes at once goes out in one write.
       let started = false;
-      let keepalive: NodeJS.Timeout | undefined;
+      let stopKeepalive: (() => void) | undefined;
       const start = () => {
         if (started) return;
         started = true;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-          'mcp-session-id': session.id,
-        });
+        res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': session.id });
       };
-      const event = (message: JSONRPCMessage) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
       const finish = (last?: string) => {
-        if (keepalive) clearInterval(keepalive);
+        stopKeepalive?.();
         if (res.writableEnded || res.destroyed) return;
         start();
         res.end(last);
@@ -153,10 +125,10 @@ export function createHttpLane(state: CoreState): Lane {
         (message) => {
           if (res.writableEnded) return Promise.resolve();
           if ('id' in message && message.id === body.id && !('method' in message)) {
-            finish(event(message));
+            finish(sseMessageEvent(message));
           } else {
             start();
-            res.write(event(message));
+            res.write(sseMessageEvent(message));
           }
           return Promise.resolve();
         },
@@ -165,7 +137,6 @@ export function createHttpLane(state: CoreState): Lane {
         () => finish(),
       );
       res.once('close', () => {
-        if (keepalive) clearInterval(keepalive);
         // A client that hangs up before the answer cancels the call.
         if (!res.writableEnded) cancel();
       });
@@ -173,19 +144,14 @@ export function createHttpLane(state: CoreState): Lane {
         if (res.writableEnded || res.destroyed) return;
         start();
         res.flushHeaders();
-        if (heartbeatMs > 0) {
-          keepalive = setInterval(() => {
-            if (!res.writableEnded) res.write(': keepalive\n\n');
-          }, heartbeatMs);
-        }
+        stopKeepalive = keepStreamAlive(res, heartbeatMs);
       });
     });
   };
 
   const rpcCall = (req: IncomingMessage, res: ServerResponse, identity: Identity, requestId: string): void => {
-    readJson(req, (body, error) => {
-      if (error !== undefined)
-        return sendJson(res, 400, rpcError(JSON_RPC.PARSE_ERROR, PARSE_ERROR_MESSAGE), requestId);
+    readJsonBody(req, (body, error) => {
+      if (error !== undefined) return sendFailure(res, parseFailure, requestId);
       rpc(body, {
         identity,
         rateKey: identity.authenticated ? identity.id : `ip:${req.socket.remoteAddress ?? ''}`,
@@ -194,11 +160,11 @@ export function createHttpLane(state: CoreState): Lane {
         response: res,
       }).then(
         (answer) => {
+          if (answer.headers) for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
           if (answer.body === undefined) {
             res.writeHead(answer.status, { 'content-length': 0, 'x-request-id': requestId }).end();
             return;
           }
-          if (answer.headers) for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
           sendJson(res, answer.status, answer.body, requestId);
         },
         failed(res, requestId),

@@ -1,43 +1,20 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 
-import type { ToolsetMetadata } from './define-service.js';
+import type { Toolsets } from '../define-service.js';
 import type {
   AnyToolDefinition,
   ClientSession,
-  EmbeddedResourceContent,
   Identity,
   LogLevel,
-  RichContent,
   ToolLogger,
   TransportKind,
-} from './define-tool.js';
-import { attachedContent, resolveAnnotations, type ToolAnnotations } from './define-tool.js';
-import { type ErrorCode, JSON_RPC, ServiceError, toServiceError } from './errors.js';
-import type { Metrics } from './metrics.js';
-import type { RateLimiter } from './rate-limit.js';
-
-/** A tool as tools/list shows it (MCP `Tool`). */
-export interface ToolListEntry {
-  name: string;
-  title: string;
-  description: string;
-  inputSchema: Record<string, unknown> & { type: 'object' };
-  outputSchema?: Record<string, unknown> & { type: 'object' };
-  annotations: ToolAnnotations & { title: string };
-}
-
-export type ContentBlock =
-  | { type: 'text'; text: string }
-  | { type: 'image' | 'audio'; data: string; mimeType: string }
-  | { type: 'resource'; resource: EmbeddedResourceContent };
-
-/** MCP CallToolResult. */
-export interface ToolResult {
-  [key: string]: unknown;
-  content: ContentBlock[];
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-}
+} from '../define-tool.js';
+import { ERROR_CODES, type ErrorCode, ServiceError, toServiceError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { RateLimiter } from '../rate-limit.js';
+import { selectTools } from './select-tools.js';
+import { toolListEntries, type ToolListEntry } from './tool-catalog.js';
+import { errorResult, resultWeight, successResult, type ToolResult } from './tool-result.js';
 
 /** A protocol-level failure (unknown tool): a JSON-RPC error, not a tool result. */
 export class RpcError extends Error {
@@ -78,12 +55,14 @@ export interface CallOutcome {
   result: ToolResult;
   /** Set when the call failed; lets /rpc choose an HTTP status. */
   errorCode?: ErrorCode;
+  /** Seconds to wait before retrying (RATE_LIMITED). */
+  retryAfter?: number;
 }
 
 export interface RegistryOptions {
   service: string;
   tools: readonly AnyToolDefinition[];
-  toolsets: Record<string, ToolsetMetadata>;
+  toolsets: Toolsets;
   config: Readonly<{
     MCP_READ_ONLY: boolean;
     MCP_TOOLSETS: readonly string[];
@@ -92,64 +71,10 @@ export interface RegistryOptions {
     MCP_MAX_RESULT_BYTES: number;
   }>;
   deps: unknown;
-  /** The service's translation of its domain errors (ServiceDefinition.mapError). */
+  /** The service's translation of third-party errors (ServiceDefinition.mapError). */
   mapError?: (error: unknown) => ServiceError | undefined;
   metrics?: Metrics;
   rateLimiter?: RateLimiter;
-}
-
-const JSON_SCHEMA_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
-
-function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> & { type: 'object' } {
-  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
-  if (json['type'] !== 'object') throw new Error('Tool schemas must be objects at the top level');
-  return { ...json, $schema: JSON_SCHEMA_2020_12, type: 'object' };
-}
-
-/** Picks the tools that exist under this config: toolsets first, then read-only. */
-export function selectTools(
-  tools: readonly AnyToolDefinition[],
-  toolsets: Record<string, ToolsetMetadata>,
-  config: { MCP_READ_ONLY: boolean; MCP_TOOLSETS: readonly string[] },
-): AnyToolDefinition[] {
-  const requested = config.MCP_TOOLSETS;
-  let enabled: Set<string>;
-  if (requested.length === 0 || requested.includes('default')) {
-    enabled = new Set(Object.entries(toolsets).flatMap(([id, meta]) => (meta.default ? [id] : [])));
-    for (const id of requested) if (id !== 'default') enabled.add(id);
-  } else if (requested.includes('all')) {
-    enabled = new Set(Object.keys(toolsets));
-  } else {
-    enabled = new Set(requested);
-  }
-  for (const id of enabled) {
-    if (!(id in toolsets)) {
-      throw new ServiceError(
-        'INVALID_INPUT',
-        `MCP_TOOLSETS: unknown toolset "${id}" (known: ${Object.keys(toolsets).join(', ')}, all, default)`,
-      );
-    }
-  }
-  return tools.filter(
-    (tool) => enabled.has(tool.toolset) && (!config.MCP_READ_ONLY || resolveAnnotations(tool, config).readOnlyHint),
-  );
-}
-
-function summarizeZodError(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'arguments';
-      return `${where}: ${issue.message}`;
-    })
-    .join('; ');
-}
-
-function errorResult(message: string): ToolResult {
-  return { content: [{ type: 'text', text: message }], isError: true };
 }
 
 /**
@@ -169,19 +94,7 @@ export class ToolRegistry {
   constructor(private readonly options: RegistryOptions) {
     const selected = selectTools(options.tools, options.toolsets, options.config);
     this.tools = new Map(selected.map((tool) => [tool.name, tool]));
-    this.listResult = {
-      tools: selected.map((tool) => {
-        const entry: ToolListEntry = {
-          name: tool.name,
-          title: tool.title,
-          description: tool.description,
-          inputSchema: toJsonSchema(tool.input as z.ZodType, 'input'),
-          annotations: { title: tool.title, ...resolveAnnotations(tool, options.config) },
-        };
-        if (tool.output) entry.outputSchema = toJsonSchema(tool.output as z.ZodType, 'output');
-        return entry;
-      }),
-    };
+    this.listResult = { tools: toolListEntries(selected, options.config) };
   }
 
   get size(): number {
@@ -209,7 +122,7 @@ export class ToolRegistry {
   /** Runs a tool. Throws RpcError only for protocol errors (unknown tool); everything else is a result. */
   async call(name: string, args: unknown, ctx: CallContext): Promise<CallOutcome> {
     const tool = this.tools.get(name);
-    if (!tool) throw new RpcError(JSON_RPC.INVALID_PARAMS, `Unknown tool: ${name}`);
+    if (!tool) throw new RpcError(ERROR_CODES.INVALID_INPUT.jsonRpc, `Unknown tool: ${name}`);
     const started = performance.now();
     const promise = this.run(tool, args, ctx);
     this.inFlight.add(promise);
@@ -229,6 +142,7 @@ export class ToolRegistry {
       return {
         result: errorResult(`Rate limit exceeded: too many tool calls; retry in ${wait} s`),
         errorCode: 'RATE_LIMITED',
+        retryAfter: wait,
       };
     }
     // MCP 2025-11-25: invalid arguments are a tool execution error, so that the model can correct itself.
@@ -302,8 +216,8 @@ export class ToolRegistry {
         settleAborted = reject;
         tool.handler(parsed.data, handlerCtx).then(resolve, reject);
       });
-      const result = this.toResult(tool, output);
-      const size = resultBytes(result);
+      const result = successResult(tool, output);
+      const size = resultWeight(result);
       if (size > config.MCP_MAX_RESULT_BYTES) {
         ctx.logger.warn({ tool: tool.name, requestId: ctx.requestId, bytes: size }, 'tool result over the byte limit');
         return {
@@ -337,20 +251,6 @@ export class ToolRegistry {
     }
   }
 
-  private toResult(tool: AnyToolDefinition, output: unknown): ToolResult {
-    const structured =
-      output !== null && typeof output === 'object' && !Array.isArray(output)
-        ? (output as Record<string, unknown>)
-        : { result: output };
-    const attached = attachedContent(structured);
-    const content: ContentBlock[] = attached
-      ? attached.map(toContentBlock)
-      : tool.content
-        ? tool.content(structured).map(toContentBlock)
-        : [{ type: 'text', text: JSON.stringify(structured) }];
-    return { content, structuredContent: structured };
-  }
-
   private record(tool: string, ctx: CallContext, outcome: CallOutcome, ms: number): void {
     const label = outcomeLabel(outcome.errorCode);
     const { metrics } = this.options;
@@ -374,28 +274,14 @@ export class ToolRegistry {
   }
 }
 
-function toContentBlock(block: RichContent): ContentBlock {
-  if (block.type === 'text') return { type: 'text', text: block.text ?? '' };
-  if (block.type === 'resource') {
-    const { resource } = block;
-    // A definition bug, not bad input: it surfaces as an internal error with the tool named in the log.
-    if (!resource || (resource.text === undefined) === (resource.blob === undefined)) {
-      throw new Error('A resource content block needs `resource` with exactly one of text or blob');
-    }
-    return { type: 'resource', resource };
-  }
-  return { type: block.type, data: block.data ?? '', mimeType: block.mimeType ?? 'application/octet-stream' };
-}
-
-/** What a result weighs on the wire, near enough: its text and binary payloads (UTF-16 length of text). */
-function resultBytes(result: ToolResult): number {
-  let size = 0;
-  for (const block of result.content) {
-    if (block.type === 'text') size += block.text.length;
-    else if (block.type === 'resource') size += (block.resource.text ?? block.resource.blob ?? '').length;
-    else size += block.data.length;
-  }
-  return size;
+function summarizeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'arguments';
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
 }
 
 function abortReason(reason: unknown): ServiceError {

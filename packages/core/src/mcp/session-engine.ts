@@ -1,5 +1,4 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema,
@@ -9,7 +8,6 @@ import {
   ListToolsRequestSchema,
   LoggingLevelSchema,
   McpError,
-  type RequestId,
   type ServerResult,
   SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -21,11 +19,14 @@ import type {
 } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Logger } from 'pino';
 
-import type { ClientSession, Identity, LogLevel, TransportKind } from './define-tool.js';
-import { ServiceError } from './errors.js';
-import { RpcError, type ToolRegistry } from './registry.js';
+import type { Identity, LogLevel, TransportKind } from '../define-tool.js';
+import { ServiceError } from '../errors.js';
+import { RpcError, type ToolRegistry } from '../registry/registry.js';
+import { clientSessionFor } from './client-session.js';
+import { isRequestId, isToolCallMessage, type ToolCallMessage } from './tool-call-message.js';
+import { hookConnectedTransport } from './transport-hook.js';
 
-export interface McpServerOptions {
+export interface SessionEngineOptions {
   name: string;
   version: string;
   title?: string;
@@ -36,15 +37,17 @@ export interface McpServerOptions {
   transport: TransportKind;
   logger: Logger;
   /**
+   * True: a well-formed tools/call goes from the transport straight to the registry (MCP_FAST_LANE).
+   * False: every message goes through the SDK's Protocol, whose tools/call handler calls the same
+   * registry path; the answers are the same (the test suites run both ways).
+   */
+  directToolCalls: boolean;
+  /**
    * The service's extendServer hook bound to this session (resources, prompts, completions...). Runs
    * before tools are wired so that an extension that claims tools/list or tools/call fails loudly.
    */
   extend?: (server: Server) => void;
 }
-
-type CallToolRequest = {
-  params: { name: string; arguments?: Record<string, unknown>; _meta?: { progressToken?: string | number } };
-};
 
 /** Log levels by severity, least first (debug ... emergency). */
 const LOG_SEVERITY = new Map(LoggingLevelSchema.options.map((level, index) => [level, index]));
@@ -62,37 +65,6 @@ class LazyJsonSchemaValidator implements jsonSchemaValidator {
   }
 }
 
-/** A tools/call request as it arrives on a session (what the SDK's CallToolRequestSchema accepts). */
-export interface ToolCallMessage {
-  jsonrpc: '2.0';
-  id: string | number;
-  method: 'tools/call';
-  params: CallToolRequest['params'];
-}
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
-const isId = (value: unknown): value is string | number =>
-  typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
-
-/**
- * True for a well-formed tools/call request. Structural and cheap; anything it does not recognise
- * (tasks, odd ids, extra shapes) takes the SDK's path instead, which validates with its schemas.
- */
-export function isToolCallMessage(message: unknown): message is ToolCallMessage {
-  if (!isPlainObject(message) || message['method'] !== 'tools/call' || message['jsonrpc'] !== '2.0') return false;
-  if (!isId(message['id'])) return false;
-  const params = message['params'];
-  if (!isPlainObject(params) || typeof params['name'] !== 'string' || 'task' in params) return false;
-  const args = params['arguments'];
-  if (args !== undefined && !isPlainObject(args)) return false;
-  const meta = params['_meta'];
-  if (meta === undefined) return true;
-  if (!isPlainObject(meta)) return false;
-  const token = meta['progressToken'];
-  return token === undefined || isId(token);
-}
-
 interface RunningCall {
   /** Aborts the call in the registry (set by registry.call through bindCancel). */
   cancel: (reason?: unknown) => void;
@@ -103,32 +75,35 @@ interface RunningCall {
 /** Where the messages of one call go: the session's transport, or the call's own HTTP response. */
 export type MessageSink = (message: JSONRPCMessage) => Promise<void>;
 
+/** Cancels a running call; no answer is sent for it afterwards (as for notifications/cancelled). */
+export type CancelCall = (reason?: unknown) => void;
+
 /**
- * One MCP session: the SDK's low-level Server (initialize, ping, tools/list, logging, extensions,
- * requests to the client) and the core's own tools/call path, which goes from the transport
- * straight to the registry. The SDK's Protocol would validate each call again with zod, build an
- * AbortController and a chain of promises per request: that made a call on a long-lived session
- * cost more than the SDK's own McpServer in `pnpm bench`.
+ * The protocol engine of one MCP session: the SDK's low-level Server (initialize, ping, tools/list,
+ * logging, extensions, requests to the client) and the core's tools/call path to the registry.
  */
-export interface McpSession {
+export interface SessionEngine {
   readonly server: Server;
-  /** Connects the transport and routes its tools/call requests to `callTool`. */
+  /** Connects the transport (and, with direct tool calls, routes its tools/call requests to `callTool`). */
   connect(transport: Transport): Promise<void>;
   /**
    * Runs one tools/call; its answer and the notifications about it go to `sink` (the transport by
-   * default). Never throws: failures become JSON-RPC errors or isError results. `done` runs once
-   * the answer was sent, or dropped because the call was cancelled or the session closed. Returns a
-   * function that cancels the call (no answer is sent then, as for notifications/cancelled).
+   * default). Never throws: failures become JSON-RPC errors or isError results. `done` runs once the
+   * answer was sent, or dropped because the call was cancelled or the session closed.
    */
-  callTool(message: ToolCallMessage, sink?: MessageSink, done?: () => void): (reason?: unknown) => void;
+  callTool(message: ToolCallMessage, sink?: MessageSink, done?: () => void): CancelCall;
   close(): Promise<void>;
 }
 
 /**
- * Builds the session: the SDK Server whose tools/list and tools/call delegate to the registry.
- * Creating one costs a few handler registrations, nothing per tool.
+ * Builds a session's engine: the SDK Server whose tools/list and tools/call answer from the
+ * registry. Creating one costs a few handler registrations, nothing per tool.
+ *
+ * With direct tool calls, a tools/call skips the SDK's Protocol: its three zod type guards, its
+ * request re-validation, an AbortController and a chain of promises per request, which made a call
+ * on a long-lived session cost more than the SDK's own McpServer in `pnpm bench`.
  */
-export function createMcpServer(options: McpServerOptions): McpSession {
+export function createSessionEngine(options: SessionEngineOptions): SessionEngine {
   const server = new Server(
     { name: `mcp-${options.name}`, version: options.version, ...(options.title ? { title: options.title } : {}) },
     {
@@ -165,8 +140,8 @@ export function createMcpServer(options: McpServerOptions): McpSession {
   const sinks = new Map<string | number, MessageSink>();
   // Notifications about a call name it, so that Streamable HTTP puts them on the call's own stream.
   const toTransport = (id: string | number): MessageSink => {
-    const options = { relatedRequestId: id };
-    return (message) => transport?.send(message, options) ?? Promise.resolve();
+    const sendOptions = { relatedRequestId: id };
+    return (message) => transport?.send(message, sendOptions) ?? Promise.resolve();
   };
 
   /** Cancels a running call for good: its handler is aborted and no answer will be sent. */
@@ -176,10 +151,7 @@ export function createMcpServer(options: McpServerOptions): McpSession {
     entry.cancel(reason);
   };
 
-  const report = (error: unknown) => {
-    options.logger.warn({ err: error }, 'could not send a tools/call answer');
-  };
-
+  /** Runs the call in the registry; resolves to its answer, or undefined when it was cancelled. */
   const run = (message: ToolCallMessage, sink: MessageSink): Promise<JSONRPCMessage | undefined> => {
     const { id, params } = message;
     const progressToken = params._meta?.progressToken;
@@ -218,7 +190,7 @@ export function createMcpServer(options: McpServerOptions): McpSession {
             params: { level, logger: params.name, data },
           });
         },
-        session: clientSession(server, id),
+        session: clientSessionFor(server, id),
       })
       .then(
         ({ result }): JSONRPCMessage => ({ jsonrpc: '2.0', id, result }),
@@ -236,14 +208,14 @@ export function createMcpServer(options: McpServerOptions): McpSession {
       });
   };
 
-  const callTool = (message: ToolCallMessage, sink?: MessageSink, done?: () => void): ((reason?: unknown) => void) => {
+  const callTool = (message: ToolCallMessage, sink?: MessageSink, done?: () => void): CancelCall => {
     if (sink) sinks.set(message.id, sink);
     const out = sink ?? toTransport(message.id);
     const answered = run(message, out);
     const entry = running.get(message.id);
     answered
       .then((answer) => (answer ? out(answer) : undefined))
-      .catch(report)
+      .catch((error: unknown) => options.logger.warn({ err: error }, 'could not send a tools/call answer'))
       .finally(() => {
         if (sink && sinks.get(message.id) === sink) sinks.delete(message.id);
         done?.();
@@ -253,10 +225,9 @@ export function createMcpServer(options: McpServerOptions): McpSession {
     };
   };
 
-  // Reached only by calls the fast check above did not recognise: the SDK has validated them.
-  // Registered through Protocol rather than Server: Server's tools/call wrapper re-validates the
-  // request and the result with zod, which the registry already guarantees.
-  Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema, async (request: CallToolRequest, extra) => {
+  // The SDK's path for tools/call: every call when direct calls are off, and the calls the structural
+  // check does not recognise when they are on (the SDK has validated them). Same registry path.
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const message: ToolCallMessage = {
       jsonrpc: '2.0',
       id: extra.requestId,
@@ -266,7 +237,7 @@ export function createMcpServer(options: McpServerOptions): McpSession {
     const onAbort = () => running.get(extra.requestId)?.cancel(extra.signal.reason);
     extra.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const answer = await run(message, (notification) => extra.sendNotification(notification));
+      const answer = await run(message, (notification) => extra.sendNotification(notification as never));
       if (!answer) throw new McpError(ErrorCode.RequestTimeout, 'Request was cancelled');
       if ('error' in answer) throw new McpError(answer.error.code, answer.error.message);
       return (answer as { result: ServerResult }).result;
@@ -281,68 +252,36 @@ export function createMcpServer(options: McpServerOptions): McpSession {
     async connect(t) {
       transport = t;
       await server.connect(t);
-      const protocolOnMessage = t.onmessage;
-      const protocolOnClose = t.onclose;
-      const protocolSend = t.send.bind(t);
-      t.onmessage = (message, extra) => {
-        if (isToolCallMessage(message)) {
-          callTool(message);
-          return;
-        }
-        if ((message as JSONRPCNotification).method === 'notifications/cancelled') {
-          const requestId = (message as JSONRPCNotification).params?.['requestId'];
-          const entry = isId(requestId) ? running.get(requestId) : undefined;
-          if (entry) drop(entry, new ServiceError('CANCELLED', 'The request was cancelled'));
-        }
-        protocolOnMessage?.(message, extra);
-      };
-      t.onclose = () => {
-        // A closed session cancels what it was running (the client is gone).
-        for (const entry of running.values()) drop(entry, new ServiceError('CANCELLED', 'The session was closed'));
-        protocolOnClose?.();
-      };
-      // Requests to the client (sampling, elicitation) about a call whose messages go to its own
-      // response must travel there too.
-      t.send = (message, sendOptions) => {
-        const related = sendOptions?.relatedRequestId;
-        const sink = related === undefined ? undefined : sinks.get(related);
-        return sink ? sink(message) : protocolSend(message, sendOptions);
-      };
+      if (!options.directToolCalls) return;
+      hookConnectedTransport(t, {
+        onMessage(message, _extra, next) {
+          if (isToolCallMessage(message)) {
+            callTool(message);
+            return;
+          }
+          if ('method' in message && message.method === 'notifications/cancelled') {
+            const requestId = message.params?.['requestId'];
+            const entry = isRequestId(requestId) ? running.get(requestId) : undefined;
+            if (entry) drop(entry, new ServiceError('CANCELLED', 'The request was cancelled'));
+          }
+          next();
+        },
+        onClose(next) {
+          // A closed session cancels what it was running (the client is gone).
+          for (const entry of running.values()) drop(entry, new ServiceError('CANCELLED', 'The session was closed'));
+          next();
+        },
+        // Requests to the client (sampling, elicitation) about a call whose messages go to its own
+        // response must travel there too.
+        send(message, sendOptions, next) {
+          const related = sendOptions?.relatedRequestId;
+          const sink = related === undefined ? undefined : sinks.get(related);
+          return sink ? sink(message) : next();
+        },
+      });
     },
     close: () => server.close(),
   };
 }
 
 const noop = (): void => undefined;
-
-/** The way back to the client for one tools/call: requests ride the call's stream and die with the call. */
-function clientSession(server: Server, relatedRequestId: RequestId) {
-  return ({ signal, timeoutMs }: { signal: AbortSignal; timeoutMs: number }): ClientSession => {
-    // The registry's deadline governs; the SDK's own 60 s request timeout must not cut in first.
-    const options = { relatedRequestId, signal, timeout: timeoutMs };
-    const ask = async <T>(supported: boolean, method: string, send: () => Promise<T>): Promise<T> => {
-      if (!supported) throw new ServiceError('UNAVAILABLE', `The client does not support ${method}`);
-      try {
-        return await send();
-      } catch (error) {
-        // Timeout and cancellation are reported by the registry from the signal.
-        if (signal.aborted || !(error instanceof McpError)) throw error;
-        throw new ServiceError('UPSTREAM_FAILED', `The client answered ${method} with an error: ${error.message}`);
-      }
-    };
-    const capabilities = () => server.getClientCapabilities() ?? {};
-    return {
-      get capabilities() {
-        return capabilities();
-      },
-      createMessage: (params) =>
-        ask(capabilities().sampling !== undefined, 'sampling/createMessage', () =>
-          server.createMessage(params, options),
-        ),
-      elicit: (params) =>
-        ask(capabilities().elicitation?.[params.mode ?? 'form'] !== undefined, 'elicitation/create', () =>
-          server.elicitInput(params, options),
-        ),
-    };
-  };
-}

@@ -1,20 +1,18 @@
 import type { ServerResponse } from 'node:http';
 
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 
-import type { Identity } from './define-tool.js';
-import type { McpSession } from './mcp-server.js';
+import type { Identity } from '../define-tool.js';
+import type { SessionEngine } from '../mcp/session-engine.js';
 
-export type SessionTransportKind = 'sse' | 'streamable-http';
-
-/** One MCP session: a transport and its protocol engine, bound to the identity that opened it. */
-export interface Session {
+interface SessionBase {
   id: string;
-  kind: SessionTransportKind;
   identity: Identity;
-  transport: Transport;
+  /** Whose quota the session counts against: the identity, or the client address when anonymous. */
+  quotaKey: string;
   /** The session's protocol engine (its tools/call path). */
-  engine: McpSession;
+  engine: SessionEngine;
   createdAt: number;
   lastSeen: number;
   /** Open long-lived streams (legacy SSE stream, Streamable HTTP GET stream): not idle while > 0. */
@@ -23,6 +21,23 @@ export interface Session {
   active: number;
   close(): Promise<void>;
 }
+
+/** A legacy HTTP+SSE session (GET /sse + POST /messages). */
+export interface SseSession extends SessionBase {
+  kind: 'sse';
+  transport: SSEServerTransport;
+}
+
+/** A Streamable HTTP session (POST|GET|DELETE /mcp with Mcp-Session-Id). */
+export interface StreamableHttpSession extends SessionBase {
+  kind: 'streamable-http';
+  transport: StreamableHTTPServerTransport;
+}
+
+/** One MCP session: a transport and its protocol engine, bound to the identity that opened it. */
+export type Session = SseSession | StreamableHttpSession;
+
+export type SessionKind = Session['kind'];
 
 /**
  * The session table. Behind an interface so that a shared store can stand in when a service runs as
@@ -62,7 +77,19 @@ export class MemorySessionStore implements SessionStore {
 export function findSession(
   store: SessionStore,
   id: string | undefined,
-  kind: SessionTransportKind,
+  kind: 'sse',
+  identity: Identity,
+): SseSession | undefined;
+export function findSession(
+  store: SessionStore,
+  id: string | undefined,
+  kind: 'streamable-http',
+  identity: Identity,
+): StreamableHttpSession | undefined;
+export function findSession(
+  store: SessionStore,
+  id: string | undefined,
+  kind: SessionKind,
   identity: Identity,
 ): Session | undefined {
   if (!id) return undefined;
@@ -85,11 +112,12 @@ export function trackRequest(session: Session, response: ServerResponse, stream:
   });
 }
 
+/** True when nothing runs on the session: no open stream, no request being handled. */
+export const isIdle = (session: Session): boolean => session.openStreams === 0 && session.active === 0;
+
 /** Sessions idle longer than `idleMs`, with no open stream and nothing running. */
 export function expiredSessions(store: SessionStore, idleMs: number, now = Date.now()): Session[] {
   const out: Session[] = [];
-  for (const session of store.values()) {
-    if (session.openStreams === 0 && session.active === 0 && now - session.lastSeen > idleMs) out.push(session);
-  }
+  for (const session of store.values()) if (isIdle(session) && now - session.lastSeen > idleMs) out.push(session);
   return out;
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-import type { Identity } from './define-tool.js';
+import type { Identity } from '../define-tool.js';
 
 export const ANONYMOUS: Identity = Object.freeze({ id: 'anonymous', authenticated: false });
 
@@ -15,12 +15,18 @@ function digest(value: string): Buffer {
  * bearer_token) and `X-API-Key: <key>` (LiteLLM api_key). Keys are compared as SHA-256 digests in
  * constant time; the identity names the key by a digest prefix, never the key.
  */
-export function createAuthenticator(keys: readonly string[]) {
+export interface Authenticator {
+  /** True when MCP_API_KEYS is set. */
+  readonly required: boolean;
+  authenticate(headers: Record<string, string | string[] | undefined>): AuthResult;
+}
+
+export function createAuthenticator(keys: readonly string[]): Authenticator {
   const known = keys.map((key) => ({ digest: digest(key), id: `key:${digest(key).toString('hex').slice(0, 8)}` }));
   const required = known.length > 0;
   return {
     required,
-    authenticate(headers: Record<string, string | string[] | undefined>): AuthResult {
+    authenticate(headers) {
       if (!required) return { ok: true, identity: ANONYMOUS };
       const presented = extractKey(headers);
       if (presented === undefined) return { ok: false, reason: 'missing' };

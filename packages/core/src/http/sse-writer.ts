@@ -1,0 +1,43 @@
+import type { ServerResponse } from 'node:http';
+
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * The headers of every SSE stream the core writes or hands to an SDK transport: no caching or
+ * transformation, and `X-Accel-Buffering: no` so that nginx passes events through one by one.
+ */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+} as const;
+
+/** One JSON-RPC message as an SSE event, framed the way the SDK transports frame theirs. */
+export function sseMessageEvent(message: JSONRPCMessage): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+}
+
+/** The comment frame that keeps a quiet stream open through proxies (clients ignore comments). */
+export const SSE_KEEPALIVE = ': keepalive\n\n';
+
+/**
+ * Writes a keepalive comment every `everyMs` until the response ends or closes (0 = never). The
+ * timer is unref'd: it never keeps the process alive. Returns a function that stops it early.
+ */
+export function keepStreamAlive(res: ServerResponse, everyMs: number): () => void {
+  if (everyMs <= 0) return noop;
+  const timer = setInterval(() => {
+    if (res.writableEnded || res.destroyed) stop();
+    else res.write(SSE_KEEPALIVE);
+  }, everyMs);
+  timer.unref();
+  const stop = () => {
+    clearInterval(timer);
+    res.off('close', stop);
+  };
+  res.once('close', stop);
+  return stop;
+}
+
+const noop = (): void => undefined;
