@@ -292,32 +292,39 @@ async function main() {
   const t0 = Date.now();
   const workDir = mkdtempSync(join(tmpdir(), 'mcp-conformance-'));
   try {
-    const [scenarios, fixture, sqlite] = await Promise.all([
+    // The fixture runs twice: with the fast lane (the default) and without it (MCP_FAST_LANE=false:
+    // fastify routes and the SDK's Protocol for every call), so that both paths pass the suite.
+    const [scenarios, fixture, fixtureLaneOff, sqlite] = await Promise.all([
       listScenarios(),
       startService('fixture', 'packages/conformance/src/main.ts', {}),
+      startService('lane-off', 'packages/conformance/src/main.ts', { MCP_FAST_LANE: 'false' }),
       startService('sqlite', 'services/sqlite/src/main.ts', { DATABASE_PATH: join(workDir, 'conformance.db') }),
     ]);
     const missing = FIXTURE_FREE.filter((name) => !scenarios.includes(name));
     if (missing.length > 0) throw new Error(`the suite no longer has: ${missing.join(', ')}`);
     console.log(
-      `conformance ${conformanceVersion}: ${scenarios.length} server scenarios against the fixture (${fixture.url}/mcp), ` +
-        `${FIXTURE_FREE.length} against sqlite (${sqlite.url}/mcp)\n`,
+      `conformance ${conformanceVersion}: ${scenarios.length} server scenarios against the fixture (${fixture.url}/mcp) ` +
+        `and again with MCP_FAST_LANE=false (${fixtureLaneOff.url}/mcp), ${FIXTURE_FREE.length} against sqlite ` +
+        `(${sqlite.url}/mcp)\n`,
     );
     const selected = (names) => (args.only ? names.filter((name) => name.includes(args.only)) : names);
     // --only picks a few: one process each is quicker than the whole suite.
-    const [fixtureResults, sqliteResults] = await Promise.all([
+    const onFixture = (service) =>
       args.only
         ? pool(
-            selected(scenarios).map((scenario) => () => runScenario(fixture, scenario, workDir, report)),
+            selected(scenarios).map((scenario) => () => runScenario(service, scenario, workDir, report)),
             concurrency,
           )
-        : runSuite(fixture, scenarios, workDir, report),
+        : runSuite(service, scenarios, workDir, report);
+    const [fixtureResults, laneOffResults, sqliteResults] = await Promise.all([
+      onFixture(fixture),
+      onFixture(fixtureLaneOff),
       pool(
         selected(FIXTURE_FREE).map((scenario) => () => runScenario(sqlite, scenario, workDir, report)),
         concurrency,
       ),
     ]);
-    const results = [...fixtureResults, ...sqliteResults];
+    const results = [...fixtureResults, ...laneOffResults, ...sqliteResults];
     for (const service of started) {
       if (service.exited) {
         results.push({

@@ -10,6 +10,7 @@ import {
   INITIALIZE_BODY,
   MCP_POST_HEADERS,
   openSseStream,
+  parseSseEvents,
   type RawResponse,
   type StartedService,
   startService,
@@ -17,7 +18,7 @@ import {
 import { echoService } from './helpers/echo-service.js';
 
 /**
- * The fast lane (src/http-lane.ts) serves POST /rpc, /mcp and /messages bodies of a known length;
+ * The fast lane (src/http/fast-lane.ts) serves POST /rpc, /mcp and /messages bodies of a known length;
  * node:http sends a string body without Content-Length as chunked, which fastify serves. Each
  * answer the lane gives must be the one fastify gives, and everything it does not take must reach
  * fastify unchanged. Lane answers carry a `lane-` request id when the client sent none.
@@ -25,6 +26,9 @@ import { echoService } from './helpers/echo-service.js';
 type Deps = { calls: number; finished: string[]; aborted: string[] };
 
 const json = (value: unknown) => JSON.stringify(value);
+
+/** These tests are about the lane itself: it is on whatever MCP_TEST_FAST_LANE says. */
+const LANE = { MCP_FAST_LANE: 'true' };
 
 /** POST with Content-Length (the lane) or chunked (fastify). */
 function post(url: string, body: string, headers: Record<string, string>, chunked = false) {
@@ -61,7 +65,7 @@ const slowCall = (id: number, tag: string, ms = 2000) =>
 describe('fast lane: POST /rpc', () => {
   let svc: StartedService;
   beforeAll(async () => {
-    svc = await startService(echoService, { env: { MCP_API_KEYS: 'k1' } });
+    svc = await startService(echoService, { env: { ...LANE, MCP_API_KEYS: 'k1' } });
   });
   afterAll(async () => svc.close());
   const auth = { 'content-type': 'application/json', authorization: 'Bearer k1' };
@@ -137,7 +141,7 @@ describe('fast lane: POST /rpc', () => {
   });
 
   it('leaves a body over the limit to fastify (413)', async () => {
-    const small = await startService(echoService, { env: { MCP_BODY_LIMIT: '1024' } });
+    const small = await startService(echoService, { env: { ...LANE, MCP_BODY_LIMIT: '1024' } });
     try {
       const message = {
         jsonrpc: '2.0',
@@ -161,7 +165,7 @@ describe('fast lane: POST /rpc', () => {
   });
 
   it('rate-limits with 429 and retry-after, as fastify does', async () => {
-    const limited = await startService(echoService, { env: { MCP_RATE_LIMIT: '1' } });
+    const limited = await startService(echoService, { env: { ...LANE, MCP_RATE_LIMIT: '1' } });
     try {
       const call = json({
         jsonrpc: '2.0',
@@ -186,7 +190,7 @@ describe('fast lane: POST /mcp on a session', () => {
   let svc: StartedService;
   let sid: string;
   beforeAll(async () => {
-    svc = await startService(echoService, { env: { MCP_SSE_HEARTBEAT_MS: '100' } });
+    svc = await startService(echoService, { env: { ...LANE, MCP_SSE_HEARTBEAT_MS: '100' } });
     const init = await post(`${svc.url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
     sid = init.headers['mcp-session-id'] as string;
     await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), {
@@ -197,10 +201,9 @@ describe('fast lane: POST /mcp on a session', () => {
   afterAll(async () => svc.close());
   const headers = () => ({ ...MCP_POST_HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
   const events = (text: string) =>
-    text
-      .split('\n\n')
-      .filter((block) => block.startsWith('event: message'))
-      .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as Record<string, unknown>);
+    parseSseEvents(text)
+      .filter((event) => event.event === 'message')
+      .map((event) => JSON.parse(event.data) as Record<string, unknown>);
 
   it('answers a tool call as an SSE response, with the headers the SDK transport sends', async () => {
     const message = {
@@ -338,7 +341,7 @@ describe('fast lane: POST /mcp on a session', () => {
 describe('fast lane: POST /messages on a legacy SSE session', () => {
   let svc: StartedService;
   beforeAll(async () => {
-    svc = await startService(echoService);
+    svc = await startService(echoService, { env: LANE });
   });
   afterAll(async () => svc.close());
 

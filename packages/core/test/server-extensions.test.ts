@@ -18,6 +18,7 @@ import {
   httpRequest,
   INITIALIZE_BODY,
   MCP_POST_HEADERS,
+  parseSseEvents,
   rpc,
   type StartedService,
   startService,
@@ -277,10 +278,9 @@ describe('service extensions, transport-independent', () => {
       '"result":{}',
     );
     const call = await post({ id: 3, method: 'tools/call', params: { name: 'log_twice', arguments: {} } });
-    const messages = call.text
-      .split('\n')
-      .filter((line) => line.startsWith('data: {'))
-      .map((line) => JSON.parse(line.slice('data: '.length)) as { method?: string; params?: unknown; id?: number });
+    const messages = parseSseEvents(call.text).map(
+      (event) => JSON.parse(event.data) as { method?: string; params?: unknown; id?: number },
+    );
     expect(messages.filter((m) => m.method === 'notifications/message').map((m) => m.params)).toEqual([
       { level: 'warning', logger: 'log_twice', data: 'loud news' },
     ]);

@@ -3,6 +3,6 @@ export { parseEnvFile, variablesWithoutComment } from './env-file.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
 export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
 export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';
-export { openSseStream, type SseStream } from './sse-stream.js';
+export { openSseStream, parseSseEvents, type SseEvent, type SseStream } from './sse-stream.js';
 export { type StartedService, type StartOptions, startService } from './start-service.js';
 export { waitUntil } from './wait-until.js';

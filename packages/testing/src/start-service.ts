@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 
 export interface StartOptions {
-  /** Settings as environment variables; nothing is read from process.env. */
+  /** Settings as environment variables; nothing is read from process.env but MCP_TEST_FAST_LANE. */
   env?: Record<string, string | undefined>;
   /** Log level for the service under test (default: silent; set MCP_TEST_LOG=debug to see logs). */
   logLevel?: string;
@@ -19,7 +19,14 @@ export interface StartedService {
 /** Starts a service for real on 127.0.0.1 and a free port, as runService would, minus signals. */
 export async function startService(service: AnyServiceDefinition, options: StartOptions = {}): Promise<StartedService> {
   const level = options.logLevel ?? process.env['MCP_TEST_LOG'] ?? 'silent';
-  const config = loadConfig(service.config, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: level, ...options.env });
+  const config = loadConfig(service.config, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: level,
+    // CI runs the integration suites a second time with the fast lane off (.ci/run).
+    MCP_FAST_LANE: process.env['MCP_TEST_FAST_LANE'],
+    ...options.env,
+  });
   const logger = pino({ level });
   const app = await buildApp(service, { config, logger, defaultMetrics: false });
   await app.listen({ port: 0, host: '127.0.0.1' });

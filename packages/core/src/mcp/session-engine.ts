@@ -239,7 +239,9 @@ export function createSessionEngine(options: SessionEngineOptions): SessionEngin
     try {
       const answer = await run(message, (notification) => extra.sendNotification(notification as never));
       if (!answer) throw new McpError(ErrorCode.RequestTimeout, 'Request was cancelled');
-      if ('error' in answer) throw new McpError(answer.error.code, answer.error.message);
+      // Protocol answers a thrown error with its code and message; McpError would prefix the
+      // message ("MCP error -32602: ..."), and the answer must read as the direct path's does.
+      if ('error' in answer) throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
       return (answer as { result: ServerResult }).result;
     } finally {
       extra.signal.removeEventListener('abort', onAbort);

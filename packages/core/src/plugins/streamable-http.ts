@@ -5,12 +5,17 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { type HttpFailure, httpFailure } from '../errors.js';
+import { SSE_HEADERS } from '../http/sse-writer.js';
 import { findSession, type StreamableHttpSession, trackRequest } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
 function containsInitialize(body: unknown): boolean {
   return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
 }
+
+/** What the SDK transport does not set on its SSE answers (its writeHead merges these in). */
+const setSseHeaders = (reply: FastifyReply) =>
+  reply.raw.setHeader('x-accel-buffering', SSE_HEADERS['x-accel-buffering']);
 
 const refuse = (reply: FastifyReply, failure: HttpFailure) =>
   reply.code(failure.status).headers(failure.headers).send(failure.body);
@@ -34,6 +39,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
       void engine.close();
     });
     await engine.connect(transport);
+    setSseHeaders(reply);
     reply.hijack();
     await transport.handleRequest(request.raw, reply.raw, request.body);
   };
@@ -57,6 +63,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     stream: boolean,
   ) => {
     trackRequest(session, reply.raw, stream);
+    setSseHeaders(reply);
     reply.hijack();
     await session.transport.handleRequest(request.raw, reply.raw, request.body);
   };
@@ -105,6 +112,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     reply.raw.once('close', () => {
       if (!session) void engine.close();
     });
+    setSseHeaders(reply);
     reply.hijack();
     await transport.handleRequest(request.raw, reply.raw, request.body);
   };
