@@ -1,0 +1,12 @@
+import { type AnyServiceDefinition, loadConfig, type ToolListEntry, ToolRegistry } from '@mcp-sse/core';
+
+/**
+ * A service's tools/list answer, as a client would see it with `env` (every toolset by default):
+ * names, schemas and annotations, for the snapshot each service keeps in review
+ * (`test/__snapshots__/tools-list.json`). Built without the service's dependencies: listing needs none.
+ */
+export function toolsListOf(service: AnyServiceDefinition, env: Record<string, string> = {}): ToolListEntry[] {
+  const config = loadConfig(service.config, { MCP_TOOLSETS: 'all', ...env });
+  return new ToolRegistry({ service: service.name, tools: service.tools, toolsets: service.toolsets, config, deps: {} })
+    .listResult.tools;
+}
