@@ -17,6 +17,17 @@ export interface ToolAnnotations {
   openWorldHint: boolean;
 }
 
+/**
+ * The annotations of a tool that only reads a closed world (a database, files): the common case,
+ * written once. Spread and override for the rest: `{ ...READ_ONLY_ANNOTATIONS, openWorldHint: true }`.
+ */
+export const READ_ONLY_ANNOTATIONS: Readonly<ToolAnnotations> = Object.freeze({
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+});
+
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
 
 /** The pino methods a handler may use (a request logger or the service logger). */

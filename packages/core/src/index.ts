@@ -26,6 +26,7 @@ export {
   type EmbeddedResourceContent,
   type Identity,
   type LogLevel,
+  READ_ONLY_ANNOTATIONS,
   resolveAnnotations,
   type RichContent,
   TOOL_NAME,
