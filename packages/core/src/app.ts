@@ -214,13 +214,23 @@ export async function buildApp<Config extends BaseConfig, Deps>(
       ];
     }),
   );
-  app.get('/', () => ({
-    service: service.name,
-    version: service.version,
-    description: service.description,
-    endpoints: { sse: '/sse', messages: '/messages', mcp: '/mcp', rpc: '/rpc', health: '/health', metrics: '/metrics' },
-    toolsets,
-  }));
+  if (service.routes) await app.register(async (scope) => service.routes?.(scope, { config, deps, logger }));
+  // The endpoint list at GET /, unless the service serves its own page there.
+  if (!app.hasRoute({ method: 'GET', url: '/' }))
+    app.get('/', () => ({
+      service: service.name,
+      version: service.version,
+      description: service.description,
+      endpoints: {
+        sse: '/sse',
+        messages: '/messages',
+        mcp: '/mcp',
+        rpc: '/rpc',
+        health: '/health',
+        metrics: '/metrics',
+      },
+      toolsets,
+    }));
 
   const sweep = setInterval(
     () => {

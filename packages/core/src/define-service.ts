@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 import type { BaseConfig, ConfigSchema } from './config.js';
@@ -39,6 +40,23 @@ export type ServiceDefinitionInput<Config extends BaseConfig = BaseConfig, Deps 
 > &
   ServiceVersion;
 
+/** What a service's own HTTP routes get (ServiceDefinition.routes). */
+export interface ServiceRoutesContext<Config, Deps> {
+  config: Readonly<Config>;
+  deps: Deps;
+  logger: Logger;
+}
+
+/**
+ * Route option for a service's own routes: `{ config: { access: 'public' } }` serves the route
+ * without an API key (Host and Origin are still checked, and a key that is sent must be valid):
+ * for a static page, or an endpoint that checks a token of its own (`request.identity` is then
+ * anonymous unless a valid key came with the request).
+ */
+export interface RouteAccessConfig {
+  access?: 'public';
+}
+
 export interface ServiceDefinition<Config extends BaseConfig = BaseConfig, Deps = unknown> {
   /** Short name: `sqlite`; the container is `mcp-<name>`. */
   name: string;
@@ -72,6 +90,14 @@ export interface ServiceDefinition<Config extends BaseConfig = BaseConfig, Deps 
    * handlers; shared state belongs in deps. /rpc serves tools only and does not see these features.
    */
   extendServer?: (server: Server, ctx: ServerExtensionContext<Config, Deps>) => void;
+  /**
+   * The service's own HTTP routes beside the MCP endpoints (a REST API, a page, an event stream).
+   * They pass the same gate as MCP requests (shutdown, Host, Origin, API key: `request.identity`),
+   * unless a route opts out of the key with `config: { access: 'public' }` (RouteAccessConfig).
+   * A service that serves `GET /` replaces the core's endpoint list there. The paths of the core
+   * (/sse, /messages, /mcp, /rpc, /health, /metrics, /mcp/v1/*) cannot be taken.
+   */
+  routes?: (app: FastifyInstance, ctx: ServiceRoutesContext<Config, Deps>) => void | Promise<void>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a service of any config/deps

@@ -13,9 +13,11 @@ export {
   defineService,
   type HealthCheck,
   readPackageVersion,
+  type RouteAccessConfig,
   type ServerExtensionContext,
   type ServiceDefinition,
   type ServiceDefinitionInput,
+  type ServiceRoutesContext,
   type ToolsetMetadata,
   type Toolsets,
 } from './define-service.js';

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import type { Identity } from '../define-tool.js';
 import { type HttpFailure, httpFailure } from '../errors.js';
-import type { Authenticator } from './api-keys.js';
+import { ANONYMOUS, type Authenticator } from './api-keys.js';
 import type { HostPolicy } from './host-policy.js';
 
 /** What the gate needs to know. */
@@ -24,7 +24,11 @@ export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
  * The checks every MCP request passes, in order: shutdown gate, Host/Origin (DNS rebinding), API
  * key → identity. Shared by the fastify hook (plugins/guard.ts) and the fast lane (fast-lane.ts).
  */
-export function admit(state: GateState, headers: IncomingHttpHeaders): Admission {
+export function admit(
+  state: GateState,
+  headers: IncomingHttpHeaders,
+  options: { keyRequired?: boolean } = {},
+): Admission {
   if (state.closing) return shuttingDown();
   if (!state.hostPolicy.allowHost(headers.host)) {
     return { ok: false, ...httpFailure('FORBIDDEN', 'Forbidden: Host header not allowed') };
@@ -33,6 +37,8 @@ export function admit(state: GateState, headers: IncomingHttpHeaders): Admission
     return { ok: false, ...httpFailure('FORBIDDEN', 'Forbidden: Origin not allowed') };
   }
   const auth = state.auth.authenticate(headers);
+  // A public route (a page, a token-checked stream): no key is fine, a wrong key is not.
+  if (!auth.ok && auth.reason === 'missing' && options.keyRequired === false) return { ok: true, identity: ANONYMOUS };
   if (!auth.ok) {
     return {
       ok: false,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
+import type { RouteAccessConfig } from '../define-service.js';
 import { type ErrorCode, httpFailure } from '../errors.js';
 import { admit, OPEN_PATHS } from '../http/admission.js';
 import { ANONYMOUS } from '../http/api-keys.js';
@@ -36,7 +37,8 @@ export const guardPlugin = fp(
       // On the raw response so that it also reaches hijacked (SSE, SDK-written) responses.
       reply.raw.setHeader('x-request-id', request.id);
       if (OPEN_PATHS.has(path)) return next();
-      const admission = admit(state, request.headers);
+      const { access } = request.routeOptions.config as RouteAccessConfig;
+      const admission = admit(state, request.headers, { keyRequired: access !== 'public' });
       if (!admission.ok) {
         void reply.code(admission.status).headers(admission.headers).send(admission.body);
         return;
