@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { BaseConfig } from './config.js';
 import type { ServiceDefinition } from './define-service.js';
 import { httpFailure } from './errors.js';
-import { createAuthenticator } from './http/api-keys.js';
+import { createAuthenticator } from './http/authentication.js';
 import { createFastLane, type Lane } from './http/fast-lane.js';
 import { createHostPolicy } from './http/host-policy.js';
 import { parseJson } from './http/json-body.js';
@@ -15,8 +15,11 @@ import { createRpcHandler } from './http/rpc-handler.js';
 import { createLogger } from './logger.js';
 import { createSessionEngine } from './mcp/session-engine.js';
 import { createMetrics } from './metrics.js';
+import type { DocumentFetcher } from './oauth/client-metadata-document.js';
+import { createOAuth } from './oauth/setup.js';
 import { guardPlugin } from './plugins/guard.js';
 import { healthPlugin } from './plugins/health.js';
+import { oauthPlugin } from './plugins/oauth.js';
 import { rpcPlugin } from './plugins/rpc.js';
 import { ssePlugin } from './plugins/sse.js';
 import { streamableHttpPlugin } from './plugins/streamable-http.js';
@@ -34,6 +37,8 @@ export interface BuildAppOptions<Config extends BaseConfig, Deps> {
   sessions?: SessionStore;
   /** Process metrics (event loop, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
+  /** How client ID metadata documents are fetched (OAuth): with the SSRF guard; tests inject their own. */
+  oauthDocumentFetcher?: DocumentFetcher;
 }
 
 declare module 'fastify' {
@@ -62,9 +67,12 @@ export async function buildApp<Config extends BaseConfig, Deps>(
 ): Promise<FastifyInstance> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, service.name, config.LOG_FLUSH_MS);
-  if (config.MCP_API_KEYS.length === 0) {
+  if (config.MCP_AUTH === 'keys' && config.MCP_API_KEYS.length === 0) {
     logger.warn('MCP_API_KEYS is not set: every client that reaches this port can call every tool');
   }
+  const oauth = await createOAuth(config, service.name, {
+    ...(options.oauthDocumentFetcher ? { fetchDocument: options.oauthDocumentFetcher } : {}),
+  });
   const deps = options.deps ?? (await service.createContext(config, logger));
   const metrics = createMetrics(service.name, options.defaultMetrics ?? true);
   const registry = new ToolRegistry({
@@ -81,6 +89,8 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   // The fast lane sees each request first and hands fastify what it does not take (http/fast-lane.ts).
   // Set once the state it serves exists (below); requests only arrive after listen.
   const fastLane: { take?: Lane } = {};
+  /** Open connections, for shutdown (see preClose). */
+  const sockets = new Set<Socket>();
   const timeoutAnswer = bodyTimeoutAnswer(config.MCP_BODY_TIMEOUT_MS);
   const app = Fastify({
     loggerInstance: logger,
@@ -101,6 +111,10 @@ export async function buildApp<Config extends BaseConfig, Deps>(
       const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
         if (!fastLane.take?.(req, res)) handler(req, res);
       });
+      server.on('connection', (socket: Socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
       server.keepAliveTimeout = KEEP_ALIVE_MS;
       server.requestTimeout = config.MCP_BODY_TIMEOUT_MS;
       server.headersTimeout = Math.min(config.MCP_BODY_TIMEOUT_MS, 60_000);
@@ -109,6 +123,10 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     },
     clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
       if (socket.destroyed) return;
+      if (state.closing) {
+        socket.destroy();
+        return;
+      }
       if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable) {
         socket.end(timeoutAnswer);
         return;
@@ -120,6 +138,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   });
 
   const { extendServer } = service;
+  const publicUrl = config.MCP_PUBLIC_URL ? new URL(config.MCP_PUBLIC_URL) : undefined;
   const sessions = options.sessions ?? new MemorySessionStore();
   const admission = createSessionAdmission({
     store: sessions,
@@ -139,11 +158,16 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     metrics,
     hostPolicy: createHostPolicy({
       service: service.name,
-      allowedHosts: config.MCP_ALLOWED_HOSTS,
-      allowedOrigins: config.MCP_ALLOWED_ORIGINS,
+      // The public address (MCP_PUBLIC_URL) is this server's own: its host and its pages' origin.
+      allowedHosts: [...config.MCP_ALLOWED_HOSTS, ...(publicUrl ? [publicUrl.host] : [])],
+      allowedOrigins: [...config.MCP_ALLOWED_ORIGINS, ...(publicUrl ? [publicUrl.origin] : [])],
     }),
-    auth: createAuthenticator(config.MCP_API_KEYS),
-    realm: `mcp-${service.name}`,
+    auth: createAuthenticator({
+      mode: config.MCP_AUTH,
+      keys: config.MCP_API_KEYS,
+      realm: `mcp-${service.name}`,
+      oauth,
+    }),
     logger: app.log,
     startedAt: Date.now(),
     closing: false,
@@ -198,6 +222,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   await app.register(streamableHttpPlugin, state);
   await app.register(rpcPlugin, { handler: rpcHandler });
   await app.register(healthPlugin, state);
+  if (oauth) await app.register(oauthPlugin, oauth);
 
   // Toolsets with the tools in each, from the registry (descriptions never list tools by hand).
   const toolsets = Object.fromEntries(
@@ -246,12 +271,19 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   // Shutdown order: refuse new work, let running calls finish, end streams, release dependencies.
   app.addHook('preClose', async () => {
     state.closing = true;
+    // A connection that finishes its last response from now on closes at once, instead of staying
+    // open as keep-alive for KEEP_ALIVE_MS and holding the server's close (and the exit) back.
+    app.server.keepAliveTimeout = 1;
     clearInterval(sweep);
     await registry.drain(config.MCP_SHUTDOWN_GRACE_MS);
     await Promise.allSettled([...sessions.values()].map((session) => session.close()));
+    // A connection that never sent a byte (a client's spare) is not idle to node:http, and once the
+    // server closes nothing times it out: it would hold the close (and the exit) back.
+    for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
   });
   app.addHook('onClose', async () => {
     await service.close?.(deps);
+    oauth?.close();
   });
   return app as unknown as FastifyInstance;
 }

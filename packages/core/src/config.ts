@@ -60,6 +60,29 @@ export const baseConfigSchema = z.object({
   MCP_FAST_LANE: envBoolean(true),
   MCP_DEBUG: envBoolean(false),
   MCP_CONFIG_FILE: z.string().optional(),
+  // Authorization (oauth/settings.ts checks that the combination makes sense at start-up).
+  MCP_AUTH: z.enum(['keys', 'oauth', 'both']).default('keys'),
+  MCP_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((value) => !value.includes('?') && !value.includes('#'), 'no query or fragment')
+    .transform((value) => value.replace(/\/+$/, ''))
+    .optional(),
+  MCP_OAUTH_MODE: z.enum(['builtin', 'external']).default('builtin'),
+  MCP_OAUTH_DB: z.string().min(1).optional(),
+  MCP_OAUTH_USERS: envList(),
+  MCP_OAUTH_USERS_FILE: z.string().min(1).optional(),
+  MCP_OAUTH_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  MCP_OAUTH_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  MCP_OAUTH_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  MCP_OAUTH_OIDC_CLIENT_SECRET_FILE: z.string().min(1).optional(),
+  MCP_OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  MCP_OAUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MCP_OAUTH_AUDIENCE: z.string().min(1).optional(),
+  MCP_OAUTH_ACCESS_TOKEN_TTL_S: int(60, 86_400, 3600),
+  MCP_OAUTH_REFRESH_TOKEN_TTL_S: int(3600, 31_536_000, 2_592_000),
+  MCP_OAUTH_CODE_TTL_S: int(10, 600, 60),
+  MCP_OAUTH_REGISTRATION: envBoolean(true),
+  MCP_OAUTH_CLIENT_METADATA_DOCUMENTS: envBoolean(true),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
@@ -124,7 +147,7 @@ export function loadConfig<C extends BaseConfig>(schema: ConfigSchema<C>, env: E
     const issue = result.error.issues[0];
     const key = issue?.path.map(String).join('.') ?? '';
     // The bad value helps, unless the variable may hold a secret.
-    const secret = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|DATABASE_URL|DSN/i.test(key) && !key.endsWith('_FILE');
+    const secret = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|DATABASE_URL|DSN|USERS/i.test(key) && !key.endsWith('_FILE');
     const got = key && key in merged && !secret ? ` (got ${JSON.stringify(merged[key])})` : '';
     throw new ConfigError(`${key || 'config'}: ${issue?.message ?? 'invalid'}${got}`);
   }

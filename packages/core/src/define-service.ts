@@ -54,7 +54,11 @@ export interface ServiceRoutesContext<Config, Deps> {
  * anonymous unless a valid key came with the request).
  */
 export interface RouteAccessConfig {
-  access?: 'public';
+  /**
+   * `public`: no API key needed. `cross-origin`: no key and any browser Origin (documents and
+   * endpoints meant for cross-origin use, such as OAuth metadata; they must set CORS headers).
+   */
+  access?: 'public' | 'cross-origin';
 }
 
 export interface ServiceDefinition<Config extends BaseConfig = BaseConfig, Deps = unknown> {

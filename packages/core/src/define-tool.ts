@@ -37,10 +37,12 @@ export type TransportKind = 'sse' | 'streamable-http' | 'rpc' | 'in-process';
 
 /** Who is calling: derived from the API key (never the key itself) or the client address. */
 export interface Identity {
-  /** Stable, non-secret id: `key:<8 hex of sha256>` or `anonymous`. */
+  /** Stable, non-secret id: `key:<8 hex of sha256>`, `user:<subject>` (OAuth) or `anonymous`. */
   id: string;
-  /** True when the request carried a valid API key. */
+  /** True when the request carried a valid API key or access token. */
   authenticated: boolean;
+  /** The scopes of an OAuth access token (`read`, `write`); undefined means every tool (API keys, no auth). */
+  scopes?: ReadonlySet<string>;
 }
 
 /**

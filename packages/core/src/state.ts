@@ -4,7 +4,7 @@ import type { BaseConfig } from './config.js';
 import type { AnyServiceDefinition } from './define-service.js';
 import type { Identity, TransportKind } from './define-tool.js';
 import type { GateState } from './http/admission.js';
-import type { Authenticator } from './http/api-keys.js';
+import type { Authenticator } from './http/authentication.js';
 import type { HostPolicy } from './http/host-policy.js';
 import type { SessionEngine } from './mcp/session-engine.js';
 import type { Metrics } from './metrics.js';

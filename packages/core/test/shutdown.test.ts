@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { connectClient, type ServiceProcess, startServiceProcess } from '../../testing/src/index.js';
+import { connectClient, type ServiceProcess, startService, startServiceProcess } from '../../testing/src/index.js';
+import { echoService } from './helpers/echo-service.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/run-echo.ts', import.meta.url));
 
@@ -50,5 +53,31 @@ describe('the service process', () => {
     expect(code).toBe(1);
     expect(err.trim().split('\n')).toHaveLength(1);
     expect(err).toMatch(/^mcp-echo: invalid configuration: PORT: .*\(got "not-a-port"\)/);
+  });
+});
+
+describe('closing with connections open', () => {
+  it('does not wait for a spare connection that never sent a request, nor for keep-alive ones', async () => {
+    const svc = await startService(echoService, { env: { MCP_SHUTDOWN_GRACE_MS: '0' } });
+    // A client's spare connection: connected, nothing sent.
+    const spare = connect(svc.port, '127.0.0.1');
+    await once(spare, 'connect');
+    // A keep-alive connection whose last request finished.
+    const agent = new Agent({ keepAlive: true });
+    const answered = await new Promise<number>((resolve, reject) =>
+      request(`${svc.url}/health`, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+        .on('error', reject)
+        .end(),
+    );
+    expect(answered).toBe(200);
+    const spareClosed = once(spare, 'close');
+    // Without the shutdown's sweep, node:http waits for the spare (no timeout applies once closing)
+    // and for the keep-alive connection (65 s): the test's own timeout would fire first.
+    await svc.close();
+    await spareClosed;
+    agent.destroy();
   });
 });

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import type { Identity } from '../define-tool.js';
 import { type HttpFailure, httpFailure } from '../errors.js';
-import { ANONYMOUS, type Authenticator } from './api-keys.js';
+import { ANONYMOUS } from './api-keys.js';
+import type { Authenticator, AuthResult } from './authentication.js';
 import type { HostPolicy } from './host-policy.js';
 
 /** What the gate needs to know. */
@@ -11,47 +12,55 @@ export interface GateState {
   readonly closing: boolean;
   readonly hostPolicy: HostPolicy;
   readonly auth: Authenticator;
-  /** `mcp-<service>`, the realm of WWW-Authenticate. */
-  readonly realm: string;
 }
 
 export type Admission = { ok: true; identity: Identity } | ({ ok: false } & HttpFailure);
+
+export interface AdmitOptions {
+  /** The request path, for the WWW-Authenticate of a 401 (which metadata document to point to). */
+  path: string;
+  /** False for a public route (a page, a token-checked stream): no credentials is fine, wrong ones are not. */
+  keyRequired?: boolean;
+  /** False for OAuth endpoints that browsers call from other origins (metadata, token). */
+  checkOrigin?: boolean;
+}
 
 /** Paths that stay open to probes (Docker healthcheck, cron, Prometheus). */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
 
 /**
- * The checks every MCP request passes, in order: shutdown gate, Host/Origin (DNS rebinding), API
- * key → identity. Shared by the fastify hook (plugins/guard.ts) and the fast lane (fast-lane.ts).
+ * The checks every request passes, in order: shutdown gate, Host/Origin (DNS rebinding), the
+ * credentials → identity. Shared by the fastify hook (plugins/guard.ts) and the fast lane. Answers
+ * at once, or with a promise when a token needs I/O to check (an external JWT seen for the first time).
  */
 export function admit(
   state: GateState,
   headers: IncomingHttpHeaders,
-  options: { keyRequired?: boolean } = {},
-): Admission {
+  options: AdmitOptions,
+): Admission | Promise<Admission> {
   if (state.closing) return shuttingDown();
   if (!state.hostPolicy.allowHost(headers.host)) {
     return { ok: false, ...httpFailure('FORBIDDEN', 'Forbidden: Host header not allowed') };
   }
-  if (!state.hostPolicy.allowOrigin(headers.origin)) {
+  if (options.checkOrigin !== false && !state.hostPolicy.allowOrigin(headers.origin)) {
     return { ok: false, ...httpFailure('FORBIDDEN', 'Forbidden: Origin not allowed') };
   }
-  const auth = state.auth.authenticate(headers);
-  // A public route (a page, a token-checked stream): no key is fine, a wrong key is not.
-  if (!auth.ok && auth.reason === 'missing' && options.keyRequired === false) return { ok: true, identity: ANONYMOUS };
-  if (!auth.ok) {
-    return {
-      ok: false,
-      ...httpFailure(
-        'UNAUTHORIZED',
-        auth.reason === 'missing'
-          ? 'Unauthorized: send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"'
-          : 'Unauthorized: invalid API key',
-        { headers: { 'www-authenticate': `Bearer realm="${state.realm}"` } },
-      ),
-    };
-  }
-  return { ok: true, identity: auth.identity };
+  const result = state.auth.authenticate(headers);
+  return result instanceof Promise
+    ? result.then((done) => decide(state, done, options))
+    : decide(state, result, options);
+}
+
+function decide(state: GateState, result: AuthResult, options: AdmitOptions): Admission {
+  if (result.ok) return result;
+  // A public route: no credentials is fine, wrong ones are not.
+  if (result.reason === 'missing' && options.keyRequired === false) return { ok: true, identity: ANONYMOUS };
+  return {
+    ok: false,
+    ...httpFailure('UNAUTHORIZED', state.auth.refusal(result), {
+      headers: { 'www-authenticate': state.auth.challenge(options.path, result) },
+    }),
+  };
 }
 
 /** The answer to every request that arrives during shutdown. */

@@ -11,6 +11,7 @@ import type { CoreState } from '../state.js';
 import { admit } from './admission.js';
 import { isJsonContentType, PARSE_ERROR_MESSAGE, readJsonBody } from './json-body.js';
 import type { createRpcHandler } from './rpc-handler.js';
+import { scopeRefusal } from './scope-check.js';
 import { keepStreamAlive, SSE_HEADERS, sseMessageEvent } from './sse-writer.js';
 
 /**
@@ -67,7 +68,12 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
     // Chunked bodies and empty ones keep fastify's handling (limit while streaming, "no body").
     if (!(length > 0 && length <= config.MCP_BODY_LIMIT) || headers['transfer-encoding'] !== undefined)
       return undefined;
-    const admission = admit(state, headers);
+    const admission = admit(state, headers, { path: req.url ?? '' });
+    // A token that needs I/O to check (an external JWT not seen yet) goes to fastify, which waits.
+    if (admission instanceof Promise) {
+      admission.catch(() => undefined);
+      return undefined;
+    }
     if (!admission.ok) return undefined;
     // Behind a trusted proxy an anonymous caller is rate-limited by its forwarded address, which
     // fastify works out.
@@ -75,9 +81,17 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
     return admission.identity;
   };
 
+  /** 403 insufficient_scope for an OAuth token that lacks a called tool's scope. */
+  const refused = (res: ServerResponse, identity: Identity, path: string, body: unknown, requestId: string) => {
+    const failure = scopeRefusal(state.registry, state.auth, identity, path, body);
+    if (failure) sendFailure(res, failure, requestId);
+    return failure !== undefined;
+  };
+
   const messages = (req: IncomingMessage, res: ServerResponse, session: SseSession, requestId: string): void => {
     readJsonBody(req, (body, error) => {
       if (error !== undefined) return sendFailure(res, parseFailure, requestId);
+      if (refused(res, session.identity, '/messages', body, requestId)) return;
       session.lastSeen = Date.now();
       if (isToolCallMessage(body)) {
         // What the SDK transport answers to any message it accepts; the answer rides the stream.
@@ -98,6 +112,7 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
   ): void => {
     readJsonBody(req, (body, error) => {
       if (error !== undefined) return sendFailure(res, parseFailure, requestId);
+      if (refused(res, session.identity, '/mcp', body, requestId)) return;
       trackRequest(session, res, false);
       res.setHeader('x-request-id', requestId);
       if (!isToolCallMessage(body)) {
@@ -152,6 +167,7 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
   const rpcCall = (req: IncomingMessage, res: ServerResponse, identity: Identity, requestId: string): void => {
     readJsonBody(req, (body, error) => {
       if (error !== undefined) return sendFailure(res, parseFailure, requestId);
+      if (refused(res, identity, '/rpc', body, requestId)) return;
       rpc(body, {
         identity,
         rateKey: identity.authenticated ? identity.id : `ip:${req.socket.remoteAddress ?? ''}`,

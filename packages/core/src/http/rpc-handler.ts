@@ -120,7 +120,7 @@ export function createRpcHandler(
       case 'notifications/initialized':
         return undefined;
       case 'tools/list':
-        return respond(registry.listResult);
+        return respond(registry.listFor(exchange.identity));
       case 'tools/call': {
         if (typeof message.params?.['name'] !== 'string') {
           return { status: 200, body: rpcFailure('INVALID_INPUT', 'Invalid params: "name" must be a string', id) };

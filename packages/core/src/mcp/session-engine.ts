@@ -123,7 +123,7 @@ export function createSessionEngine(options: SessionEngineOptions): SessionEngin
       }
     }
   }
-  server.setRequestHandler(ListToolsRequestSchema, () => registry.listResult);
+  server.setRequestHandler(ListToolsRequestSchema, () => registry.listFor(options.identity));
   // The session's logging/setLevel lives here (replacing the SDK's) so that a tool's log messages can
   // ride the call's own stream and still be filtered: the SDK's sendLoggingMessage uses the GET stream,
   // which a Streamable HTTP client need not open, and the spec wants call-related messages on the POST.

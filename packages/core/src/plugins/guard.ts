@@ -1,11 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 import type { RouteAccessConfig } from '../define-service.js';
 import { type ErrorCode, httpFailure } from '../errors.js';
-import { admit, OPEN_PATHS } from '../http/admission.js';
+import { type Admission, admit, OPEN_PATHS } from '../http/admission.js';
 import { ANONYMOUS } from '../http/api-keys.js';
 import { PARSE_ERROR_MESSAGE } from '../http/json-body.js';
+import { scopeRefusal } from '../http/scope-check.js';
 import type { CoreState } from '../state.js';
 
 /** Fastify's own body failures, by its error code, as the core's error classes. */
@@ -31,14 +32,7 @@ export const guardPlugin = fp(
   (app: FastifyInstance, state: CoreState, done: (err?: Error) => void) => {
     app.decorateRequest('identity', null as unknown as typeof ANONYMOUS);
     app.decorateRequest('rateKey', '');
-    app.addHook('onRequest', (request, reply, next) => {
-      const path = request.url.split('?', 1)[0] ?? '';
-      request.identity = ANONYMOUS;
-      // On the raw response so that it also reaches hijacked (SSE, SDK-written) responses.
-      reply.raw.setHeader('x-request-id', request.id);
-      if (OPEN_PATHS.has(path)) return next();
-      const { access } = request.routeOptions.config as RouteAccessConfig;
-      const admission = admit(state, request.headers, { keyRequired: access !== 'public' });
+    const settle = (request: FastifyRequest, reply: FastifyReply, admission: Admission, next: () => void) => {
       if (!admission.ok) {
         void reply.code(admission.status).headers(admission.headers).send(admission.body);
         return;
@@ -46,6 +40,41 @@ export const guardPlugin = fp(
       request.identity = admission.identity;
       request.rateKey = admission.identity.authenticated ? admission.identity.id : `ip:${request.ip}`;
       next();
+    };
+    app.addHook('onRequest', (request, reply, next) => {
+      const path = request.url.split('?', 1)[0] ?? '';
+      request.identity = ANONYMOUS;
+      // On the raw response so that it also reaches hijacked (SSE, SDK-written) responses.
+      reply.raw.setHeader('x-request-id', request.id);
+      if (OPEN_PATHS.has(path)) return next();
+      const { access } = request.routeOptions.config as RouteAccessConfig;
+      const admission = admit(state, request.headers, {
+        path,
+        keyRequired: access === undefined,
+        checkOrigin: access !== 'cross-origin',
+      });
+      if (admission instanceof Promise) {
+        admission.then(
+          (done) => settle(request, reply, done, next),
+          (error: unknown) => next(error as Error),
+        );
+      } else {
+        settle(request, reply, admission, next);
+      }
+    });
+
+    // OAuth: a call to a tool the token's scopes do not cover is refused before it runs (403).
+    const SCOPED_PATHS = new Set(['/rpc', '/mcp', '/messages', '/mcp/v1/tools/call']);
+    app.addHook('preHandler', (request, reply, next) => {
+      const path = request.url.split('?', 1)[0] ?? '';
+      if (request.identity.scopes === undefined || request.method !== 'POST' || !SCOPED_PATHS.has(path)) return next();
+      const body =
+        path === '/mcp/v1/tools/call' && !Array.isArray(request.body)
+          ? { method: 'tools/call', params: request.body }
+          : request.body;
+      const failure = scopeRefusal(state.registry, state.auth, request.identity, path, body);
+      if (!failure) return next();
+      void reply.code(failure.status).headers(failure.headers).send(failure.body);
     });
 
     app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {

@@ -1,16 +1,18 @@
 import type { z } from 'zod';
 
 import type { Toolsets } from '../define-service.js';
-import type {
-  AnyToolDefinition,
-  ClientSession,
-  Identity,
-  LogLevel,
-  ToolLogger,
-  TransportKind,
+import {
+  type AnyToolDefinition,
+  type ClientSession,
+  type Identity,
+  type LogLevel,
+  resolveAnnotations,
+  type ToolLogger,
+  type TransportKind,
 } from '../define-tool.js';
 import { ERROR_CODES, type ErrorCode, ServiceError, toServiceError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { type Scope, scopeOfTool } from '../oauth/scopes.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { selectTools } from './select-tools.js';
 import { toolListEntries, type ToolListEntry } from './tool-catalog.js';
@@ -91,10 +93,40 @@ export class ToolRegistry {
   /** The abort of each running call: shutdown reaches them without a listener per call on one signal. */
   private readonly aborters = new Set<(reason: unknown) => void>();
 
+  /** The scope each tool needs (OAuth): `read` when it only reads, `write` otherwise. */
+  private readonly scopeOf = new Map<string, Scope>();
+  /** tools/list answers for scope-limited identities, by scope set. */
+  private readonly scopedLists = new Map<string, { tools: ToolListEntry[] }>();
+
   constructor(private readonly options: RegistryOptions) {
     const selected = selectTools(options.tools, options.toolsets, options.config);
     this.tools = new Map(selected.map((tool) => [tool.name, tool]));
     this.listResult = { tools: toolListEntries(selected, options.config) };
+    for (const tool of selected) this.scopeOf.set(tool.name, scopeOfTool(resolveAnnotations(tool, options.config)));
+  }
+
+  /**
+   * The tools/list answer for this caller: every tool, or for an OAuth token only those its scopes
+   * cover (computed once per scope set).
+   */
+  listFor(identity: Identity): { tools: ToolListEntry[] } {
+    const { scopes } = identity;
+    if (scopes === undefined) return this.listResult;
+    const key = [...scopes].sort().join(' ');
+    let list = this.scopedLists.get(key);
+    if (!list) {
+      list = { tools: this.listResult.tools.filter((entry) => scopes.has(this.scopeOf.get(entry.name) ?? 'write')) };
+      this.scopedLists.set(key, list);
+    }
+    return list;
+  }
+
+  /** The scope a tool needs, when the caller's token lacks it; undefined when it may call it. */
+  missingScope(identity: Identity, name: string): Scope | undefined {
+    const { scopes } = identity;
+    if (scopes === undefined) return undefined;
+    const needed = this.scopeOf.get(name);
+    return needed !== undefined && !scopes.has(needed) ? needed : undefined;
   }
 
   get size(): number {
@@ -123,6 +155,16 @@ export class ToolRegistry {
   async call(name: string, args: unknown, ctx: CallContext): Promise<CallOutcome> {
     const tool = this.tools.get(name);
     if (!tool) throw new RpcError(ERROR_CODES.INVALID_INPUT.jsonRpc, `Unknown tool: ${name}`);
+    const missing = this.missingScope(ctx.identity, name);
+    if (missing !== undefined) {
+      // The HTTP layer answers 403 insufficient_scope before this where it can; this is the backstop.
+      const outcome: CallOutcome = {
+        result: errorResult(`Insufficient scope: ${name} needs the "${missing}" scope, which this token does not have`),
+        errorCode: 'FORBIDDEN',
+      };
+      this.record(tool.name, ctx, outcome, 0);
+      return outcome;
+    }
     const started = performance.now();
     const promise = this.run(tool, args, ctx);
     this.inFlight.add(promise);
