@@ -12,7 +12,7 @@ interface Bucket {
   at: number;
 }
 
-export function createRateLimiter(perMinute: number, now: () => number = Date.now): RateLimiter {
+export function createRateLimiter(perMinute: number, now: () => number = () => Date.now()): RateLimiter {
   if (perMinute <= 0) return { take: () => 0 };
   const buckets = new Map<string, Bucket>();
   const perMs = perMinute / 60_000;

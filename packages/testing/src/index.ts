@@ -1,6 +1,7 @@
 export { type ClientTransportKind, connectClient, type ConnectOptions } from './connect-client.js';
 export { parseEnvFile, variablesWithoutComment } from './env-file.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
+export { connectWithOAuth, MemoryOAuthProvider, PageAgent } from './oauth-client.js';
 export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
 export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';
 export { openSseStream, parseSseEvents, type SseEvent, type SseStream } from './sse-stream.js';

@@ -1,4 +1,4 @@
-import { type AnyServiceDefinition, buildApp, loadConfig } from '@mcp-sse/core';
+import { type AnyServiceDefinition, type BaseConfig, buildApp, type BuildAppOptions, loadConfig } from '@mcp-sse/core';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 
@@ -7,6 +7,8 @@ export interface StartOptions {
   env?: Record<string, string | undefined>;
   /** Log level for the service under test (default: silent; set MCP_TEST_LOG=debug to see logs). */
   logLevel?: string;
+  /** Options of buildApp beyond the config (e.g. an OAuth client-metadata-document fetcher). */
+  build?: Pick<BuildAppOptions<BaseConfig, unknown>, 'oauthDocumentFetcher'>;
 }
 
 export interface StartedService {
@@ -28,7 +30,7 @@ export async function startService(service: AnyServiceDefinition, options: Start
     ...options.env,
   });
   const logger = pino({ level });
-  const app = await buildApp(service, { config, logger, defaultMetrics: false });
+  const app = await buildApp(service, { config, logger, defaultMetrics: false, ...options.build });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('unexpected listen address');

@@ -74,7 +74,7 @@ const MAX_REDIRECT_URIS = 10;
 export class AuthorizationServer {
   private readonly now: () => number;
   constructor(private readonly options: AuthorizationServerOptions) {
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => Date.now());
   }
 
   get resource(): ProtectedResource {

@@ -24,7 +24,10 @@ const MAX_CACHED = 1000;
  * be small JSON, must name itself as client_id, and may register only valid redirect URIs. Such a
  * client is public: PKCE, no secret.
  */
-export function createClientMetadataDocuments(fetchDocument: DocumentFetcher, now = Date.now): ClientMetadataDocuments {
+export function createClientMetadataDocuments(
+  fetchDocument: DocumentFetcher,
+  now = () => Date.now(),
+): ClientMetadataDocuments {
   const cache = new Map<string, { client: StoredClient; until: number }>();
   const isDocumentUrl = (clientId: string) => {
     try {

@@ -62,7 +62,7 @@ export async function createOAuth(
   options: { fetchDocument?: DocumentFetcher; now?: () => number } = {},
 ): Promise<OAuthSetup | undefined> {
   if (config.MCP_AUTH === 'keys') return undefined;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const publicUrl = config.MCP_PUBLIC_URL;
   if (!publicUrl) {
     throw new ConfigError(`MCP_PUBLIC_URL: required with MCP_AUTH=${config.MCP_AUTH} (the address clients use)`);

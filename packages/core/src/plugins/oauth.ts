@@ -45,7 +45,18 @@ export function oauthPlugin(app: FastifyInstance, oauth: OAuthSetup, done: (err?
   const publicUrl = new URL(resource.identifier);
   const secureCookie = publicUrl.protocol === 'https:';
   const cookiePath = publicUrl.pathname.replace(/\/+$/, '') || '/';
-  const loginAttempts = createRateLimiter(10);
+  // Failed logins per address and per user name: password guessing stops at a few per minute.
+  const failedByAddress = createRateLimiter(30);
+  const failedByUser = createRateLimiter(10);
+  const blocked = new Map<string, number>();
+  const isBlocked = (key: string) => (blocked.get(key) ?? 0) > Date.now();
+  const failed = (key: string, limiter: ReturnType<typeof createRateLimiter>) => {
+    const wait = limiter.take(key);
+    if (wait > 0) {
+      if (blocked.size > 10_000) blocked.clear();
+      blocked.set(key, Date.now() + wait * 1000);
+    }
+  };
 
   // Forms and token requests are application/x-www-form-urlencoded.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, parsed) => {
@@ -217,12 +228,18 @@ export function oauthPlugin(app: FastifyInstance, oauth: OAuthSetup, done: (err?
       return reply.redirect(await oauth.upstream.authorizationUrl(secrets.state, secrets.nonce, secrets.verifier), 302);
     }
     const username = form['username'] ?? '';
-    if (loginAttempts.take(`login:${request.ip}`) > 0 || loginAttempts.take(`user:${username}`) > 0) {
-      return showLogin(reply, id, pending, 429, 'Too many attempts: wait a minute and try again.');
+    const byAddress = `ip:${request.ip}`;
+    const byUser = `user:${username}`;
+    if (isBlocked(byAddress) || isBlocked(byUser)) {
+      return showLogin(reply, id, pending, 429, 'Too many failed attempts: wait a minute and try again.');
     }
     const hash = oauth.users.get(username);
     const valid = await verifyPassword(form['password'] ?? '', hash ?? DUMMY_HASH);
-    if (!hash || !valid) return showLogin(reply, id, pending, 401, 'Wrong user name or password.');
+    if (!hash || !valid) {
+      failed(byAddress, failedByAddress);
+      failed(byUser, failedByUser);
+      return showLogin(reply, id, pending, 401, 'Wrong user name or password.');
+    }
     startLogin(reply, username);
     const updated = { ...pending, subject: username };
     server.updatePending(id, updated);

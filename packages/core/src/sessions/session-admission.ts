@@ -38,7 +38,7 @@ const FULL_RETRY_AFTER_S = 5;
 
 export function createSessionAdmission(options: SessionAdmissionOptions): SessionAdmission {
   const { store, metrics, maxSessions, idleMs } = options;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   // A share as large as the whole table is no share: the global cap (503) answers then.
   const maxPerIdentity = options.maxPerIdentity < maxSessions ? options.maxPerIdentity : Infinity;
   const creation = createRateLimiter(options.perMinute, now);
