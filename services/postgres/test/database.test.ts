@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { CallExchange, type ExchangeResult } from '../src/call-exchange.js';
 import type { DatabaseOptions } from '../src/database.js';
-import { PostgresDatabase, runCapped } from '../src/database.js';
+import { PostgresDatabase } from '../src/database.js';
 import { DatabaseError } from '../src/errors.js';
 import { dumpTable, REAL_SERVER, startPgBackend } from './helpers/pg-backend.js';
 
@@ -20,6 +21,7 @@ function database(overrides: Partial<DatabaseOptions> = {}): PostgresDatabase {
     idleTimeoutMs: 10_000,
     connectTimeoutMs: 3000,
     applicationName: 'mcp-postgres-test',
+    maxResultBytes: 4 * 1024 * 1024,
     ...overrides,
   });
   open.push(db);
@@ -76,6 +78,7 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
       ],
       row_count: 2,
       truncated: false,
+      truncated_reason: null,
       affected_rows: null,
       row_limit: 10,
     });
@@ -119,15 +122,30 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
     expect(result.columns.map((column) => column.name)).toEqual(['a', 'a_2', 'a_3']);
   });
 
-  it('uses the extended protocol, so the server itself refuses stacked statements', async () => {
+  it('sends each statement as its own Parse message, so the server itself refuses stacked statements', async () => {
+    // The guard refuses them first; this shows the wire path would not run them either.
     const client = new pg.Client({ connectionString: backend.url });
     await client.connect();
     try {
       const before = await dumpTable(backend, 'items');
-      await expect(runCapped(client as pg.PoolClient, 'SELECT 1; DELETE FROM items', [], 10)).rejects.toMatchObject({
+      const exchange = new CallExchange({
+        before: [{ text: 'BEGIN' }],
+        statement: { text: 'SELECT 1; DELETE FROM items' },
+        end: 'COMMIT',
+        pipelineEnd: true,
+        rowLimit: 10,
+        byteBudget: 1024,
+        types: pg.types,
+      });
+      const outcome = new Promise<ExchangeResult>((resolve, reject) => {
+        exchange.callback = (error, result) => (error ? reject(error) : resolve(result as ExchangeResult));
+      });
+      void client.query(exchange as unknown as pg.QueryConfig);
+      await expect(outcome).rejects.toMatchObject({
         code: '42601',
         message: 'cannot insert multiple commands into a prepared statement',
       });
+      await client.query('ROLLBACK');
       expect(await dumpTable(backend, 'items')).toBe(before);
     } finally {
       await client.end();
@@ -139,17 +157,30 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
       ['DELETE FROM items', 'DELETE'],
       ["INSERT INTO items (id, name) VALUES (9, 'x')", 'INSERT'],
       ['UPDATE items SET price = 0', 'UPDATE'],
-      // PostgreSQL names the outer statement of a data-modifying CTE.
-      ['WITH gone AS (DELETE FROM items RETURNING *) SELECT count(*) FROM gone', 'SELECT'],
+      ['WITH gone AS (DELETE FROM items RETURNING *) SELECT count(*) FROM gone', 'DELETE'],
       ['CREATE TABLE sneaky (a int)', 'CREATE TABLE'],
-      ['SELECT * FROM items FOR UPDATE', 'SELECT FOR UPDATE'],
-      ['TRUNCATE items', 'TRUNCATE TABLE'],
-    ])('the READ ONLY transaction refuses %s and nothing changes', async (sql, what) => {
+      ['TRUNCATE items', 'TRUNCATE'],
+    ])('the guard refuses %s before it reaches the server, and nothing changes', async (sql, what) => {
       const db = database();
       const before = await dumpTable(backend, 'items');
       const error = await refusal(db.execute(sql, [], 10));
       expect(error.code).toBe('FORBIDDEN');
-      expect(error.sqlstate).toBe('25006');
+      expect(error.message).toBe(
+        `${what} is not allowed in read-only mode (POSTGRES_ACCESS_MODE=read_only): only SELECT (and VALUES, TABLE, WITH ... SELECT), EXPLAIN and SHOW run here.`,
+      );
+      expect(await dumpTable(backend, 'items')).toBe(before);
+    });
+
+    it.each([
+      ['DELETE FROM items', 'DELETE'],
+      ['UPDATE items SET price = 0', 'UPDATE'],
+      ['WITH gone AS (DELETE FROM items RETURNING *) SELECT count(*) FROM gone', 'SELECT'],
+      ['SELECT * FROM items FOR UPDATE', 'SELECT FOR UPDATE'],
+    ])('behind the guard, the READ ONLY transaction itself refuses %s', async (sql, what) => {
+      const db = database();
+      const before = await dumpTable(backend, 'items');
+      const error = await refusal(db.read((q) => q.query(sql)));
+      expect(error).toMatchObject({ code: 'FORBIDDEN', sqlstate: '25006' });
       expect(error.message).toBe(
         `Refused by the database: cannot execute ${what} in a read-only transaction (SQLSTATE 25006). This service runs with POSTGRES_ACCESS_MODE=read_only.`,
       );
@@ -275,7 +306,8 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
       const db = database();
       const before = await dumpTable(backend, 'items');
       const error = await refusal(db.explain('DELETE FROM items', [], true));
-      expect(error).toMatchObject({ code: 'FORBIDDEN', sqlstate: '25006' });
+      expect(error).toMatchObject({ code: 'FORBIDDEN' });
+      expect(error.message).toMatch(/^DELETE is not allowed in read-only mode/);
       expect(await dumpTable(backend, 'items')).toBe(before);
     });
 
