@@ -179,6 +179,15 @@ export class CallExchange {
       result.truncatedBy = 'row_limit';
       return;
     }
+    // A row whose text alone cannot fit is not parsed at all (JSON of parsed values is at least about
+    // half their text: jsonb's text has spaces that JSON.stringify drops).
+    let raw = 0;
+    for (const field of message.fields) raw += field === null ? 4 : field.length;
+    if (this.bytes + raw / 2 > this.options.byteBudget) {
+      result.truncatedBy = 'byte_limit';
+      this.budgetSpent = true;
+      return;
+    }
     const row: Record<string, unknown> = {};
     const { keys } = result;
     for (let i = 0; i < message.fields.length; i += 1) {

@@ -436,7 +436,7 @@ export class PostgresDatabase {
         row_count: result.rows.length,
         truncated: truncatedBy !== null,
         truncated_reason: truncatedBy,
-        affected_rows: truncatedBy === null && DML_COMMANDS.has(command) ? result.rowCount : null,
+        affected_rows: !cut && DML_COMMANDS.has(command) ? result.rowCount : null,
         row_limit: limit,
       };
     });

@@ -109,6 +109,42 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
     expect(result).toMatchObject({ row_count: 5, truncated: true, row_limit: 5, command: 'SELECT' });
   });
 
+  it('keeps at most MCP_MAX_RESULT_BYTES of rows and says why it stopped', async () => {
+    const budget = 64 * 1024;
+    const db = database({ maxResultBytes: budget, maxRows: 100_000 });
+    const result = await db.execute(
+      "SELECT g, repeat('x', 1000) AS v FROM generate_series(1, 100000) AS g",
+      [],
+      100_000,
+    );
+    expect(result).toMatchObject({ truncated: true, truncated_reason: 'byte_limit', command: 'SELECT' });
+    expect(result.row_count).toBeGreaterThan(10);
+    expect(JSON.stringify(result).length).toBeLessThanOrEqual(budget);
+    expect(result.rows.map((row) => row['g'])).toEqual(Array.from({ length: result.row_count }, (_, i) => i + 1));
+  });
+
+  itReal(
+    `a value larger than the budget is never read whole: the connection is cut, the pool carries on ${REAL_SERVER}`,
+    async () => {
+      const db = database({ maxResultBytes: 64 * 1024, poolMax: 1 });
+      const result = await db.execute("SELECT 1 AS a, repeat('x', 50000000) AS v", [], 10);
+      expect(result).toMatchObject({ rows: [], row_count: 0, truncated: true, truncated_reason: 'byte_limit' });
+      expect((await db.execute('SELECT 2 AS b', [], 10)).rows).toEqual([{ b: 2 }]);
+    },
+  );
+
+  itReal(`read_write: a write whose answer is cut off is rolled back, never half-done ${REAL_SERVER}`, async () => {
+    const db = database({ accessMode: 'read_write', maxResultBytes: 64 * 1024, poolMax: 1 });
+    const before = await dumpTable(backend, 'items');
+    const error = await refusal(
+      db.execute("UPDATE items SET name = name || '' RETURNING repeat(name, 20000000) AS huge", [], 10),
+    );
+    expect(error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(error.message).toMatch(/the statement was rolled back and nothing was written/);
+    expect(await dumpTable(backend, 'items')).toBe(before);
+    expect((await db.execute('SELECT 3 AS c', [], 10)).rows).toEqual([{ c: 3 }]);
+  });
+
   it('clamps a call limit above POSTGRES_MAX_ROWS', async () => {
     const db = database({ maxRows: 2 });
     const result = await db.execute('SELECT id FROM items ORDER BY id', [], 1000);

@@ -80,9 +80,11 @@ afterAll(async () => {
 describe(`session state on the pooled connection (${backend.kind})`, () => {
   it('a fresh pooled connection is what every test below must get back to', async () => {
     const fresh = (await sessionSeenByNextCall(readWrite)) as Record<string, unknown>;
+    const [server] = await backend.admin<{ search_path: string }>(
+      "SELECT current_setting('search_path') AS search_path",
+    );
     expect(fresh).toMatchObject({
-      search_path: '"$user", public',
-      application_name: 'mcp-postgres',
+      search_path: server?.search_path,
       prepared: 0,
       listening: 0,
       advisory: 0,
