@@ -42,6 +42,8 @@ export interface ExchangeOptions {
   /** Most bytes of rows (compact JSON) kept; the rest is counted, not kept. */
   byteBudget: number;
   types: { getTypeParser: typeof pg.types.getTypeParser };
+  /** Called once when the byte budget is spent (rows past it are counted, not kept). */
+  onBudgetSpent?: () => void;
 }
 
 export interface ExchangeField {
@@ -107,11 +109,19 @@ export class CallExchange {
     truncatedBy: null,
     failedStep: undefined,
   };
-  /** Set once the byte budget is spent: the caller may cut the connection past this many bytes read. */
-  budgetSpent = false;
 
   constructor(private readonly options: ExchangeOptions) {
     this.statementStep = options.before.length;
+  }
+
+  /** Steps in the exchange: before, the statement, the end. */
+  stepCount(): number {
+    return this.options.before.length + 2;
+  }
+
+  private budgetSpent(): void {
+    this.result.truncatedBy = 'byte_limit';
+    this.options.onBudgetSpent?.();
   }
 
   submit(connection: Connection): Error | null {
@@ -184,8 +194,7 @@ export class CallExchange {
     let raw = 0;
     for (const field of message.fields) raw += field === null ? 4 : field.length;
     if (this.bytes + raw / 2 > this.options.byteBudget) {
-      result.truncatedBy = 'byte_limit';
-      this.budgetSpent = true;
+      this.budgetSpent();
       return;
     }
     const row: Record<string, unknown> = {};
@@ -197,8 +206,7 @@ export class CallExchange {
     }
     const size = JSON.stringify(row).length + 1;
     if (this.bytes + size > this.options.byteBudget) {
-      result.truncatedBy = 'byte_limit';
-      this.budgetSpent = true;
+      this.budgetSpent();
       return;
     }
     this.bytes += size;

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 
 import type { ClientConfig, PoolClient, QueryConfig, QueryResultRow } from 'pg';
@@ -106,21 +107,73 @@ const resultTypes = {
 
 const DML_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
 
+/**
+ * A pg.Client that meters what it reads and remembers one server setting. The meter sits on the
+ * socket, ahead of pg's parser: past `cap` bytes since `resetMeter()` it cuts the connection, so that
+ * no answer (not even one huge value) is buffered whole. `standardConformingStrings` follows the
+ * server's ParameterStatus reports, which PostgreSQL sends at start-up and on every change.
+ */
+class MeteredClient extends pg.Client {
+  received = 0;
+  cap = Number.POSITIVE_INFINITY;
+  overflowed = false;
+  standardConformingStrings: string | undefined;
+
+  constructor(config?: ClientConfig) {
+    super(config);
+    const connection = (this as unknown as { connection: EventEmitter & { stream: Socket } }).connection;
+    connection.on('parameterStatus', (message: { parameterName: string; parameterValue: string }) => {
+      if (message.parameterName === 'standard_conforming_strings') {
+        this.standardConformingStrings = message.parameterValue;
+      }
+    });
+    this.meter();
+  }
+
+  private metered: Socket | undefined;
+
+  /**
+   * Puts the meter on the connection's current stream: the socket at first, the TLS stream that
+   * replaces it once sslmode negotiated TLS (called again after connecting).
+   */
+  meter(): void {
+    const { stream } = (this as unknown as { connection: { stream: Socket } }).connection;
+    if (stream === this.metered) return;
+    this.metered = stream;
+    stream.prependListener('data', (chunk: Buffer) => {
+      if (stream !== this.metered) return;
+      this.received += chunk.length;
+      if (this.received > this.cap && !this.overflowed) {
+        this.overflowed = true;
+        stream.destroy();
+      }
+    });
+  }
+
+  resetMeter(cap: number): void {
+    this.received = 0;
+    this.cap = cap;
+  }
+
+  /** Lowers or raises the cap for the rest of this call; cuts at once when already past it. */
+  capAt(cap: number): void {
+    this.cap = cap;
+    if (this.received > cap && !this.overflowed) {
+      this.overflowed = true;
+      this.metered?.destroy();
+    }
+  }
+}
+
 /** Reading past the byte budget by this much more means the rest is not worth draining: the connection is cut. */
 const DRAIN_SLACK_BYTES = 1024 * 1024;
 
 /** Why a connection must not go back to the pool as it is. */
 type Dirty = 'clean' | 'reset' | 'destroy';
 
-/** One checked-out connection, with its byte meter and what must happen to it on release. */
+/** One checked-out connection (metered) and what must happen to it on release. */
 interface Lease {
-  client: PoolClient;
-  /** Bytes read from the server since the lease began. */
-  received(): number;
-  /** Cuts the connection once more than `limit` bytes have been read (undefined: the default cap). */
-  capAt(limit: number | undefined): void;
-  /** True when the lease cut the connection because the server sent more than the cap. */
-  overflowed(): boolean;
+  client: PoolClient & MeteredClient;
   aborted(): boolean;
   state: Dirty;
 }
@@ -159,6 +212,7 @@ export class PostgresDatabase {
       ...this.clientConfig,
       max: options.poolMax,
       idleTimeoutMillis: options.idleTimeoutMs,
+      Client: MeteredClient as unknown as new () => pg.ClientBase,
     });
     // An idle connection that dies (server restart) emits here; without a listener the process would crash.
     this.pool.on('error', (error) => {
@@ -168,6 +222,7 @@ export class PostgresDatabase {
     // while it is idle: every client gets its own listener for life, so a lost connection fails the
     // call that used it (through the query's callback) and never the process.
     this.pool.on('connect', (client) => {
+      (client as unknown as MeteredClient).meter();
       client.on('error', (error) => {
         this.onWarning('database connection lost', safeCause(error, this.secrets));
       });
@@ -213,44 +268,21 @@ export class PostgresDatabase {
     } catch (error) {
       throw this.translate(error);
     }
-    const stream = (client as unknown as { connection: { stream: Socket } }).connection.stream;
-    let received = 0;
-    let cap = this.defaultCap();
-    let overflow = false;
+    const metered = client as PoolClient & MeteredClient;
+    metered.resetMeter(this.defaultCap());
     let aborted = false;
-    const meter = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > cap && !overflow) {
-        overflow = true;
-        stream.destroy();
-      }
-    };
-    stream.prependListener('data', meter);
     const onAbort = () => {
       aborted = true;
       void this.cancelBackend(client);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const lease: Lease = {
-      client,
-      received: () => received,
-      capAt: (limit) => {
-        cap = limit ?? this.defaultCap();
-        if (received > cap && !overflow) {
-          overflow = true;
-          stream.destroy();
-        }
-      },
-      overflowed: () => overflow,
-      aborted: () => aborted,
-      state: 'clean',
-    };
+    const lease: Lease = { client: metered, aborted: () => aborted, state: 'clean' };
     try {
       return await work(lease);
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      stream.removeListener('data', meter);
-      let destroy = lease.state === 'destroy' || overflow;
+      metered.resetMeter(Number.POSITIVE_INFINITY);
+      let destroy = lease.state === 'destroy' || metered.overflowed;
       if (!destroy && lease.state === 'reset') {
         try {
           // Settings, advisory locks, prepared statements, cursors, temporary objects, listeners.
@@ -265,7 +297,7 @@ export class PostgresDatabase {
 
   /** After a failed call: end the transaction, or give up the connection when even that fails. */
   private async rollback(lease: Lease): Promise<void> {
-    if (lease.overflowed()) return;
+    if (lease.client.overflowed) return;
     try {
       await lease.client.query('ROLLBACK');
     } catch {
@@ -299,7 +331,7 @@ export class PostgresDatabase {
         return value;
       } catch (error) {
         await this.rollback(lease);
-        if (lease.overflowed()) throw this.tooLarge();
+        if (lease.client.overflowed) throw this.tooLarge();
         throw this.translate(error, lease.aborted());
       }
     });
@@ -330,6 +362,7 @@ export class PostgresDatabase {
 
   /** Names of the result's column types, cached per process (type OIDs are stable). */
   private async typeNamesFor(client: PoolClient, oids: number[]): Promise<Map<number, string>> {
+    if (oids.every((oid) => this.typeNames.has(oid))) return this.typeNames;
     const missing = [...new Set(oids)].filter((oid) => !this.typeNames.has(oid));
     if (missing.length > 0) {
       const { rows } = await client.query<{ oid: number; name: string }>(
@@ -342,15 +375,15 @@ export class PostgresDatabase {
   }
 
   /** The statements every execute_sql call starts with, before the caller's. */
-  private preamble(readOnly: boolean, shadowable: string[]): ExchangeStep[] {
+  private preamble(client: MeteredClient, readOnly: boolean, shadowable: string[]): ExchangeStep[] {
     const steps: ExchangeStep[] = [
       { text: readOnly ? 'BEGIN READ ONLY' : 'BEGIN' },
-      {
-        // standard_conforming_strings: the server must read string literals as the guard's parser did.
-        text: "SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('standard_conforming_strings', 'on', true)",
-        values: [String(Math.trunc(this.statementTimeoutMs))],
-      },
+      // The integer is validated config, not input.
+      { text: `SET LOCAL statement_timeout = ${Math.trunc(this.statementTimeoutMs)}` },
     ];
+    // The server must read string literals the way the guard's parser did (standard_conforming_strings
+    // on). The connection reports the setting whenever it changes; set it for the call when it is off.
+    if (client.standardConformingStrings !== 'on') steps.push({ text: 'SET LOCAL standard_conforming_strings = on' });
     if (shadowable.length > 0) steps.push({ text: SHADOW_CHECK_SQL, values: [shadowable, this.allowedFunctions] });
     return steps;
   }
@@ -372,7 +405,7 @@ export class PostgresDatabase {
     return this.lease(signal, async (lease) => {
       if (!analysis.sessionClean) lease.state = 'reset';
       const exchange = new CallExchange({
-        before: this.preamble(readOnly, analysis.shadowableFunctions),
+        before: this.preamble(lease.client, readOnly, analysis.shadowableFunctions),
         statement: { text: sql, values: params },
         end: 'COMMIT',
         pipelineEnd: readOnly,
@@ -380,40 +413,39 @@ export class PostgresDatabase {
         // The answer's envelope (command, columns, counts) is small next to the rows; keep a margin for it.
         byteBudget: Math.max(0, this.maxResultBytes - 16 * 1024),
         types: resultTypes,
+        // Once the budget is spent, drain at most DRAIN_SLACK_BYTES more, then cut the connection.
+        onBudgetSpent: () => lease.client.capAt(lease.client.received + DRAIN_SLACK_BYTES),
       });
+      const shadowStep = exchange.stepCount() - 3;
       let result: ExchangeResult;
       let cut = false;
       try {
         result = await new Promise<ExchangeResult>((resolve, reject) => {
-          const budgetWatch = setInterval(() => {
-            // Once the budget is spent, drain at most DRAIN_SLACK_BYTES more, then cut the connection.
-            if (exchange.budgetSpent) {
-              lease.capAt(lease.received() + DRAIN_SLACK_BYTES);
-              clearInterval(budgetWatch);
-            }
-          }, 5);
           exchange.callback = (error, value) => {
-            clearInterval(budgetWatch);
             if (error) reject(error);
             else resolve(value as ExchangeResult);
           };
           void lease.client.query(exchange as unknown as QueryConfig);
         });
       } catch (error) {
-        if (lease.overflowed() && readOnly) {
+        if (lease.client.overflowed && readOnly) {
           // Cut off past the budget: what was read before is the answer (nothing to commit in read-only mode).
           result = exchange.result;
           cut = true;
         } else {
           await this.rollback(lease);
-          if (lease.overflowed()) {
+          if (lease.client.overflowed) {
             throw new DatabaseError(
               'PAYLOAD_TOO_LARGE',
               `The statement's answer is larger than this call may read (MCP_MAX_RESULT_BYTES=${this.maxResultBytes}), so the connection was closed before COMMIT: the statement was rolled back and nothing was written. Ask for fewer rows or columns (LIMIT, a narrower RETURNING).`,
             );
           }
           const refusal =
-            exchange.result.failedStep === 2 && error instanceof Error ? shadowRefusal(error.message) : undefined;
+            analysis.shadowableFunctions.length > 0 &&
+            exchange.result.failedStep === shadowStep &&
+            error instanceof Error
+              ? shadowRefusal(error.message)
+              : undefined;
           if (refusal) throw refusal;
           throw this.translate(error, lease.aborted());
         }

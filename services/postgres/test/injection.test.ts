@@ -208,6 +208,30 @@ describe(`read_only mode with a superuser role (${backend.kind})`, () => {
     await expectRefused(readOnly, sql, message);
   });
 
+  itReal(
+    `string literals read the same by the guard and the server, even where standard_conforming_strings is off ${REAL_SERVER}`,
+    async () => {
+      // With standard_conforming_strings off the server reads \' as a quote inside the string, so this
+      // text would call lo_from_bytea for the server while the parser (standard) sees two string literals.
+      const database = new URL(backend.url).pathname.slice(1);
+      await backend.admin(`ALTER DATABASE ${database} SET standard_conforming_strings = off`);
+      const svc = await startService(service, { env: { DATABASE_URL: backend.url, ...backend.env } });
+      try {
+        const sql = "SELECT 'a\\' AS x, ' AS y, lo_from_bytea(0, $$z$$::bytea) AS w --' AS v";
+        const before = await fullDump(backend);
+        const outcome = await execute(svc, sql);
+        expect(outcome).toMatchObject({
+          isError: false,
+          structured: { rows: [{ x: 'a\\', v: ' AS y, lo_from_bytea(0, $$z$$::bytea) AS w --' }] },
+        });
+        expect(await fullDump(backend)).toBe(before);
+      } finally {
+        await svc.close();
+        await backend.admin(`ALTER DATABASE ${database} RESET standard_conforming_strings`);
+      }
+    },
+  );
+
   itReal(`the built-in a name resolves to is checked against shadowing on search_path ${REAL_SERVER}`, async () => {
     // A function outside pg_catalog with the name of an allow-listed built-in: PostgreSQL would pick it
     // for lower(1) (an exact argument match), and this one writes a large object.
