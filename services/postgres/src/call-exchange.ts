@@ -91,6 +91,13 @@ interface CommandCompleteMessage {
   text: string;
 }
 
+/**
+ * Values longer than this (as PostgreSQL's text) are returned as that text instead of being parsed
+ * (json, jsonb and arrays become strings): parsing one takes the event loop about a millisecond per
+ * 30-100 KiB, and no call may hold up the others for long.
+ */
+export const LARGE_VALUE_CHARS = 64 * 1024;
+
 /** A pg "submittable": pg.Client queues it like a query and hands it the protocol messages. */
 export class CallExchange {
   callback: ((error: Error | null, result?: ExchangeResult) => void) | undefined;
@@ -173,12 +180,12 @@ export class CallExchange {
       seen.set(field.name, count);
       return count === 1 ? field.name : `${field.name}_${count}`;
     });
-    this.parsers = message.fields.map(
-      (field) =>
-        getTypeParser(field.dataTypeID, field.format === 'binary' ? 'binary' : 'text') as unknown as (
-          value: string,
-        ) => unknown,
-    );
+    this.parsers = message.fields.map((field) => {
+      const parse = getTypeParser(field.dataTypeID, field.format === 'binary' ? 'binary' : 'text') as unknown as (
+        value: string,
+      ) => unknown;
+      return (value: string) => (value.length > LARGE_VALUE_CHARS ? value : parse(value));
+    });
   }
 
   handleDataRow(message: DataRowMessage): void {

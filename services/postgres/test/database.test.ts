@@ -145,6 +145,21 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
     expect((await db.execute('SELECT 3 AS c', [], 10)).rows).toEqual([{ c: 3 }]);
   });
 
+  it('returns a json or array value longer than 64 KiB as its PostgreSQL text, unparsed', async () => {
+    const db = database();
+    const { rows } = await db.execute(
+      'SELECT jsonb_agg(g) AS big, jsonb_build_array(1, 2) AS small, array_agg(g) AS arr FROM generate_series(1, 20000) AS g',
+      [],
+      10,
+    );
+    const row = rows[0] as { big: unknown; small: unknown; arr: unknown };
+    expect(row.small).toEqual([1, 2]);
+    expect(typeof row.big).toBe('string');
+    expect(JSON.parse(row.big as string)).toHaveLength(20000);
+    expect(typeof row.arr).toBe('string');
+    expect((row.arr as string).startsWith('{1,2,3,')).toBe(true);
+  });
+
   it('clamps a call limit above POSTGRES_MAX_ROWS', async () => {
     const db = database({ maxRows: 2 });
     const result = await db.execute('SELECT id FROM items ORDER BY id', [], 1000);
