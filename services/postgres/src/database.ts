@@ -64,6 +64,8 @@ export interface TransactionOptions {
   readOnly: boolean;
   /** Rolls back even on success (explain_query: EXPLAIN ANALYZE of a write leaves nothing behind). */
   rollback?: boolean;
+  /** Resets the connection afterwards (DISCARD ALL): the work ran something that may set session state. */
+  reset?: boolean;
   signal?: AbortSignal;
 }
 
@@ -313,6 +315,7 @@ export class PostgresDatabase {
   async transaction<T>(options: TransactionOptions, work: (client: PoolClient, q: Querier) => Promise<T>): Promise<T> {
     return this.lease(options.signal, async (lease) => {
       const { client } = lease;
+      if (options.reset) lease.state = 'reset';
       const q: Querier = {
         query: async <R extends QueryResultRow>(text: string, values: readonly unknown[] = []) => {
           const config = { text, values: [...values], queryMode: 'extended' } as QueryConfig<unknown[]>;
@@ -488,7 +491,9 @@ export class PostgresDatabase {
     const analysis = await this.guard.check(sql, analyze ? 'explain_analyze' : 'explain', signal);
     const options = analyze ? 'FORMAT JSON, ANALYZE, BUFFERS' : 'FORMAT JSON';
     const readOnly = this.accessMode === 'read_only' || !analyze;
-    return this.transaction({ readOnly, rollback: true, signal }, async (client, q) => {
+    // EXPLAIN ANALYZE runs the statement: a write fires triggers, which may set session state.
+    const reset = analyze && !analysis.sessionClean;
+    return this.transaction({ readOnly, rollback: true, reset, signal }, async (_client, q) => {
       if (analysis.shadowableFunctions.length > 0) {
         try {
           await q.query(SHADOW_CHECK_SQL, [analysis.shadowableFunctions, this.allowedFunctions]);
@@ -496,7 +501,6 @@ export class PostgresDatabase {
           throw (error instanceof Error ? shadowRefusal(error.message) : undefined) ?? error;
         }
       }
-      void client;
       const rows = await q.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (${options}) ${sql}`, params);
       const raw = rows[0]?.['QUERY PLAN'];
       const plan: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import type { ErrorCode } from '@mcp-sse/core';
@@ -83,13 +84,20 @@ export class StatementGuard {
 
   private startWorker(): Worker {
     if (this.worker) return this.worker;
-    // Built: dist/sql-guard-worker.js. From source (tests, tsx): the .ts file, loaded through tsx.
+    // Built: dist/sql-guard-worker.js. From source (tests, tsx): the .ts file, through tsx's loader.
     const built = new URL('./sql-guard-worker.js', import.meta.url);
-    const worker = existsSync(fileURLToPath(built))
-      ? new Worker(built)
-      : new Worker(new URL('./sql-guard-worker.ts', import.meta.url), {
-          execArgv: [...process.execArgv, '--import', 'tsx'],
-        });
+    let worker: Worker;
+    if (existsSync(fileURLToPath(built))) {
+      worker = new Worker(built);
+    } else {
+      // tsx's API loads the TypeScript worker in this thread (tests and `tsx` runs only).
+      const api = createRequire(import.meta.url)
+        .resolve('tsx/esm/api')
+        .replace(/\.cjs$/, '.mjs');
+      const source = new URL('./sql-guard-worker.ts', import.meta.url).href;
+      const bootstrap = `const { tsImport } = await import(${JSON.stringify(pathToFileURL(api).href)}); await tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)});`;
+      worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`));
+    }
     worker.unref();
     worker.on('message', (answer: WorkerAnswer) => {
       const waiting = this.pending.get(answer.id);
