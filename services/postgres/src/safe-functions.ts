@@ -271,7 +271,7 @@ pg_collation_actual_version pg_database_collation_actual_version bernoulli syste
 const NEWER_BUILTINS = `
 any_value array_sample array_shuffle random_normal pg_input_is_valid pg_input_error_info to_bin to_oct erf erfc
 date_add date_subtract uuid_extract_timestamp uuid_extract_version uuidv4 uuidv7 casefold array_reverse array_sort
-gamma lgamma crc32 crc32c json_scalar json_serialize
+gamma lgamma crc32 crc32c json_scalar json_serialize system_user
 `;
 
 const words = (text: string) => text.split(/\s+/).filter((word) => word.length > 0);

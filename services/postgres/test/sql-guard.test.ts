@@ -141,6 +141,13 @@ describe('read_only mode: an allow-list of functions, by the name the parser dec
       "SELECT regexp_replace('a', 'a', 'b'), to_char(now(), 'YYYY'), date_trunc('day', now()), random()",
       'SELECT pg_size_pretty(pg_total_relation_size($1)), has_table_privilege($1, $2), version()',
       'SELECT * FROM t TABLESAMPLE bernoulli (10)',
+      // SQL-standard syntax the parser turns into function calls.
+      "SELECT COLLATION FOR ('a'), now() AT TIME ZONE 'UTC', SUBSTRING('abc' FROM 1 FOR 2), POSITION('b' IN 'abc')",
+      "SELECT OVERLAY('abc' PLACING 'x' FROM 2), EXTRACT(YEAR FROM now()), TRIM(BOTH 'x' FROM 'xax'), 'a' IS NORMALIZED",
+      "SELECT XMLELEMENT(NAME a, 'x'), SYSTEM_USER, CURRENT_TIMESTAMP, LOCALTIME, CURRENT_ROLE, SESSION_USER, USER",
+      "SELECT * FROM XMLTABLE('/a' PASSING '<a/>' COLUMNS x int PATH '.'), unnest(ARRAY[1, 2]) WITH ORDINALITY",
+      'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), GROUPING(x) FROM t GROUP BY ROLLUP(x)',
+      "SELECT JSON_VALUE('{\"a\": 1}', '$.a'), 'a' IS JSON, gen_random_uuid(), md5('a'), format('%s', 1)",
     ]) {
       expect(analyzeStatement(sql, 'read_only').kind, sql).toBe('SelectStmt');
     }
