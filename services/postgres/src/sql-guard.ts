@@ -595,6 +595,27 @@ function checkNested(sql: string, context: CheckContext, depth: number): void {
   for (const statement of statements) checkTree(statement.stmt, sql, context, depth);
 }
 
+/**
+ * Syntax that this parser (PostgreSQL 18's grammar) reads as special forms, but that an older server
+ * reads as plain calls of a function by that name, resolved through search_path (JSON_VALUE(...),
+ * JSON(...), MERGE_ACTION() before PostgreSQL 16/17). Their names go through the shadow check too.
+ */
+const SPECIAL_FORM_NAMES: Record<string, string | ((node: Node) => string)> = {
+  JsonScalarExpr: 'json_scalar',
+  JsonSerializeExpr: 'json_serialize',
+  JsonParseExpr: 'json',
+  JsonObjectConstructor: 'json_object',
+  JsonArrayConstructor: 'json_array',
+  JsonArrayQueryConstructor: 'json_array',
+  JsonObjectAgg: 'json_objectagg',
+  JsonArrayAgg: 'json_arrayagg',
+  JsonTable: 'json_table',
+  MergeSupportFunc: 'merge_action',
+  JsonFuncExpr: (node) =>
+    ({ JSON_VALUE_OP: 'json_value', JSON_QUERY_OP: 'json_query', JSON_EXISTS_OP: 'json_exists' })[String(node['op'])] ??
+    'json_table',
+};
+
 /** VariableSetStmt nodes that are a routine's own SET clause (CREATE/ALTER FUNCTION ... SET x = y): local to it. */
 function routineSetClauses(all: Visited[]): Set<Node> {
   const exempt = new Set<Node>();
@@ -654,7 +675,18 @@ function checkTree(root: unknown, sql: string, context: CheckContext, bodyDepth:
         'Temporary tables, views and sequences are not allowed: they would outlive this call on a pooled connection and surface in unrelated later calls.',
       );
     }
-    if (type === 'FuncCall') checkFunction(names(node['funcname']), context);
+    if (type === 'FuncCall') {
+      const parts = names(node['funcname']);
+      checkFunction(parts, context);
+      // SUBSTRING(x FROM y), SYSTEM_USER, ...: written as syntax, called by name (see SPECIAL_FORM_NAMES).
+      if (context.mode === 'read_only' && node['funcformat'] === 'COERCE_SQL_SYNTAX') {
+        context.shadowable.add(parts[parts.length - 1] ?? '');
+      }
+    }
+    const special = SPECIAL_FORM_NAMES[type];
+    if (special && context.mode === 'read_only') {
+      context.shadowable.add(typeof special === 'string' ? special : special(node));
+    }
     if (type === 'RangeTableSample') checkFunction(names(node['method']), context);
     if (type === 'A_Expr' && Array.isArray(node['name'])) {
       const kind = node['kind'];

@@ -233,11 +233,12 @@ describe(`read_only mode with a superuser role (${backend.kind})`, () => {
   );
 
   itReal(`the built-in a name resolves to is checked against shadowing on search_path ${REAL_SERVER}`, async () => {
-    // A function outside pg_catalog with the name of an allow-listed built-in: PostgreSQL would pick it
-    // for lower(1) (an exact argument match), and this one writes a large object.
-    await backend.admin(
-      "CREATE FUNCTION public.lower(integer) RETURNS oid LANGUAGE sql AS $$ SELECT pg_catalog.lo_from_bytea(0, 'shadow'::bytea) $$",
-    );
+    // Functions outside pg_catalog with the names of allow-listed built-ins or of special syntax:
+    // PostgreSQL would pick public.lower for lower(1) (an exact argument match), and a server older
+    // than the parser's grammar calls json_scalar(1) by name. Both write a large object.
+    const body = "$$ SELECT pg_catalog.lo_from_bytea(0, 'shadow'::bytea) $$";
+    await backend.admin(`CREATE FUNCTION public.lower(integer) RETURNS oid LANGUAGE sql AS ${body}`);
+    await backend.admin(`CREATE FUNCTION public.json_scalar(integer) RETURNS oid LANGUAGE sql AS ${body}`);
     try {
       for (const sql of ['SELECT lower(1)', 'SELECT LOWER(1)', 'SELECT "lower"(1)', "SELECT upper('a'), lower(1)"]) {
         await expectRefused(
@@ -246,11 +247,13 @@ describe(`read_only mode with a superuser role (${backend.kind})`, () => {
           /^Refused in read-only mode: public\.lower shadows a built-in of the same name on search_path/,
         );
       }
+      await expectRefused(readOnly, 'SELECT json_scalar(1)', /^Refused in read-only mode: public\.json_scalar shadows/);
       // The built-in itself, qualified, still works.
       const qualified = await execute(readOnly, "SELECT pg_catalog.lower('ABC') AS v");
       expect(qualified.structured).toMatchObject({ rows: [{ v: 'abc' }] });
     } finally {
       await backend.admin('DROP FUNCTION public.lower(integer)');
+      await backend.admin('DROP FUNCTION public.json_scalar(integer)');
     }
   });
 
