@@ -39,7 +39,7 @@ export interface ExchangeOptions {
   /** Writes `end` and Sync in the first write (read_only); otherwise after the statement answered. */
   pipelineEnd: boolean;
   rowLimit: number;
-  /** Most bytes of rows (compact JSON) kept; the rest is counted, not kept. */
+  /** Most bytes of the answer's rows and column list (compact JSON); rows past it are counted, not kept. */
   byteBudget: number;
   types: { getTypeParser: typeof pg.types.getTypeParser };
   /** Called once when the byte budget is spent (rows past it are counted, not kept). */
@@ -106,6 +106,8 @@ export class CallExchange {
   private syncSent = false;
   private parsers: ((value: string) => unknown)[] = [];
   private bytes = 2; // []
+  /** The byte budget for rows: the call's, less what the column list will weigh in the answer. */
+  private rowBudget: number;
   private done = false;
   readonly result: ExchangeResult = {
     fields: [],
@@ -119,6 +121,7 @@ export class CallExchange {
 
   constructor(private readonly options: ExchangeOptions) {
     this.statementStep = options.before.length;
+    this.rowBudget = options.byteBudget;
   }
 
   /** Steps in the exchange: before, the statement, the end. */
@@ -180,6 +183,10 @@ export class CallExchange {
       seen.set(field.name, count);
       return count === 1 ? field.name : `${field.name}_${count}`;
     });
+    // Each column is listed in the answer as {"name":…,"type":…}; type names are at most ~30 characters.
+    let columns = 0;
+    for (const key of this.result.keys) columns += JSON.stringify(key).length + 64;
+    this.rowBudget = this.options.byteBudget - columns;
     this.parsers = message.fields.map((field) => {
       const parse = getTypeParser(field.dataTypeID, field.format === 'binary' ? 'binary' : 'text') as unknown as (
         value: string,
@@ -200,7 +207,7 @@ export class CallExchange {
     // half their text: jsonb's text has spaces that JSON.stringify drops).
     let raw = 0;
     for (const field of message.fields) raw += field === null ? 4 : field.length;
-    if (this.bytes + raw / 2 > this.options.byteBudget) {
+    if (this.bytes + raw / 2 > this.rowBudget) {
       this.budgetSpent();
       return;
     }
@@ -212,7 +219,7 @@ export class CallExchange {
       row[keys[i] ?? String(i)] = raw === null || raw === undefined ? null : parse ? parse(raw) : raw;
     }
     const size = JSON.stringify(row).length + 1;
-    if (this.bytes + size > this.options.byteBudget) {
+    if (this.bytes + size > this.rowBudget) {
       this.budgetSpent();
       return;
     }

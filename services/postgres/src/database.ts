@@ -413,8 +413,8 @@ export class PostgresDatabase {
         end: 'COMMIT',
         pipelineEnd: readOnly,
         rowLimit: limit,
-        // The answer's envelope (command, columns, counts) is small next to the rows; keep a margin for it.
-        byteBudget: Math.max(0, this.maxResultBytes - 16 * 1024),
+        // The rest of the answer (command, counts, access mode) is a few hundred bytes.
+        byteBudget: Math.max(0, this.maxResultBytes - 1024),
         types: resultTypes,
         // Once the budget is spent, drain at most DRAIN_SLACK_BYTES more, then cut the connection.
         onBudgetSpent: () => lease.client.capAt(lease.client.received + DRAIN_SLACK_BYTES),

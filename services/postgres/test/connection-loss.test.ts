@@ -202,5 +202,5 @@ describeReal(`the network between the service process and PostgreSQL fails ${REA
     // The same process all along, and nothing went unhandled.
     expect(svc.child.exitCode).toBeNull();
     expect(svc.output()).not.toMatch(/Unhandled|uncaught/i);
-  });
+  }, 90_000);
 });

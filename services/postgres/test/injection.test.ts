@@ -164,7 +164,7 @@ describe(`read_only mode with a superuser role (${backend.kind})`, () => {
   for (const [label, name, args, message] of classes) {
     it(`refuses ${label} (${name}) however it is spelled or placed, and nothing changes`, async () => {
       for (const sql of spellings(name, args)) await expectRefused(readOnly, sql, message);
-    });
+    }, 120_000);
   }
 
   const statements: [string, RegExp][] = [
@@ -319,7 +319,7 @@ describe(`read_write mode with a superuser role (${backend.kind})`, () => {
   for (const [label, name, args, message] of classes) {
     it(`refuses ${label} (${name}) however it is spelled or placed, and nothing changes`, async () => {
       for (const sql of spellings(name, args)) await expectRefused(readWrite, sql, message);
-    });
+    }, 120_000);
   }
 
   const statements: [string, RegExp][] = [

@@ -77,5 +77,5 @@ describeReal(`resident memory under the largest answers ${REAL_SERVER}`, () => {
     // Still serving ordinary calls afterwards.
     const after = await rpc(svc.url, 'tools/call', { name: 'execute_sql', arguments: { sql: 'SELECT 1 AS ok' } });
     expect(after.body).toMatchObject({ result: { structuredContent: { rows: [{ ok: 1 }] } } });
-  });
+  }, 120_000);
 });
