@@ -120,6 +120,7 @@ class MeteredClient extends pg.Client {
   cap = Number.POSITIVE_INFINITY;
   overflowed = false;
   standardConformingStrings: string | undefined;
+  private metered: Socket | undefined;
 
   constructor(config?: ClientConfig) {
     super(config);
@@ -131,8 +132,6 @@ class MeteredClient extends pg.Client {
     });
     this.meter();
   }
-
-  private metered: Socket | undefined;
 
   /**
    * Puts the meter on the connection's current stream: the socket at first, the TLS stream that
