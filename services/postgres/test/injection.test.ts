@@ -248,6 +248,18 @@ describe(`read_only mode with a superuser role (${backend.kind})`, () => {
         );
       }
       await expectRefused(readOnly, 'SELECT json_scalar(1)', /^Refused in read-only mode: public\.json_scalar shadows/);
+      // explain_query asks the catalog the same question before it plans (and, with analyze, runs).
+      for (const analyze of [false, true]) {
+        const before = await fullDump(backend);
+        const response = await rpc(readOnly.url, 'tools/call', {
+          name: 'explain_query',
+          arguments: { sql: 'SELECT lower(1)', analyze },
+        });
+        const result = (response.body as { result: { isError?: boolean; content: { text: string }[] } }).result;
+        expect(result.isError).toBe(true);
+        expect(result.content[0]?.text).toMatch(/^Refused in read-only mode: public\.lower shadows/);
+        expect(await fullDump(backend)).toBe(before);
+      }
       // The built-in itself, qualified, still works.
       const qualified = await execute(readOnly, "SELECT pg_catalog.lower('ABC') AS v");
       expect(qualified.structured).toMatchObject({ rows: [{ v: 'abc' }] });
