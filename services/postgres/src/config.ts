@@ -20,6 +20,29 @@ export const configSchema = baseConfigSchema
     POSTGRES_CONNECT_TIMEOUT_MS: int(100, 120_000, 5000),
     POSTGRES_HEALTH_TIMEOUT_MS: int(100, 60_000, 2000),
     POSTGRES_APPLICATION_NAME: z.string().min(1).max(63).default('mcp-postgres'),
+    /**
+     * Functions read_only mode may call besides the safe built-ins, comma-separated: `name` allows
+     * `name(...)`, `schema.name` allows `schema.name(...)` (e.g. extension functions). The operator
+     * vouches that they have no side effect and leave no session state behind.
+     */
+    POSTGRES_ALLOWED_FUNCTIONS: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        const entries = (value ?? '')
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry.length > 0);
+        for (const entry of entries) {
+          if (!/^(?:[A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/.test(entry)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${entry}" is not a function name (name or schema.name, as stored in the catalog)`,
+            });
+          }
+        }
+        return entries;
+      }),
   })
   .refine((config) => !(config.DATABASE_URL !== undefined && config.DATABASE_URL_FILE !== undefined), {
     message: 'set DATABASE_URL or DATABASE_URL_FILE, not both',

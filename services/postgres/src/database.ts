@@ -1,10 +1,14 @@
-import type { ClientConfig, Connection, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+
+import type { ClientConfig, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import pg from 'pg';
 
+import { CallExchange, type ExchangeResult, type ExchangeStep } from './call-exchange.js';
 import { DatabaseError } from './errors.js';
 import { redact, safeCause, secretsOf, translatePgError } from './pg-errors.js';
-import type { AccessMode } from './sql-guard.js';
-import { checkStatement } from './sql-guard.js';
+import { type AccessMode, SHADOW_CHECK_SQL, shadowRefusal } from './sql-guard.js';
+import { StatementGuard } from './statement-guard.js';
 
 export interface DatabaseOptions {
   connectionString: string;
@@ -16,6 +20,10 @@ export interface DatabaseOptions {
   idleTimeoutMs: number;
   connectTimeoutMs: number;
   applicationName: string;
+  /** MCP_MAX_RESULT_BYTES: the most one answer may weigh; rows past it are not kept, and reading stops soon after. */
+  maxResultBytes: number;
+  /** POSTGRES_ALLOWED_FUNCTIONS: functions read_only mode may call besides the safe built-ins. */
+  allowedFunctions?: readonly string[];
   /** Receives redacted driver problems that no call is waiting for (idle connection errors, failed cancels). */
   onWarning?: (message: string, error: Error) => void;
 }
@@ -41,8 +49,10 @@ export interface ExecuteResult {
   rows: Record<string, unknown>[];
   /** Rows returned in `rows`. */
   row_count: number;
-  /** True when the statement produced more rows than the limit; the rest were never fetched. */
+  /** True when the statement produced more rows than the call returns; the rest were not kept. */
   truncated: boolean;
+  /** Why: `row_limit` (max_rows / POSTGRES_MAX_ROWS) or `byte_limit` (MCP_MAX_RESULT_BYTES); null when complete. */
+  truncated_reason: 'row_limit' | 'byte_limit' | null;
   /** Rows inserted, updated, deleted or merged (null for SELECT and when truncated). */
   affected_rows: number | null;
   /** The row limit that applied to this call. */
@@ -54,6 +64,8 @@ export interface TransactionOptions {
   readOnly: boolean;
   /** Rolls back even on success (explain_query: EXPLAIN ANALYZE of a write leaves nothing behind). */
   rollback?: boolean;
+  /** Resets the connection afterwards (DISCARD ALL): the work ran something that may set session state. */
+  reset?: boolean;
   signal?: AbortSignal;
 }
 
@@ -95,80 +107,102 @@ const resultTypes = {
   }) as typeof pg.types.getTypeParser,
 };
 
-type ExtendedQueryConfig = QueryConfig<unknown[]> & {
-  queryMode: 'extended';
-  rows?: number;
-  rowMode?: 'array';
-};
+const DML_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
 
 /**
- * A query that fetches at most `rows` rows through a portal and then stops: the server keeps the rest,
- * so a `SELECT *` on a large table costs `rows` rows of memory, not the whole table. Always the
- * extended protocol (Parse/Bind/Execute), so the server itself refuses several statements in one text.
+ * A pg.Client that meters what it reads and remembers one server setting. The meter sits on the
+ * socket, ahead of pg's parser: past `cap` bytes since `resetMeter()` it cuts the connection, so that
+ * no answer (not even one huge value) is buffered whole. `standardConformingStrings` follows the
+ * server's ParameterStatus reports, which PostgreSQL sends at start-up and on every change.
  */
-class CappedQuery extends pg.Query {
-  truncated = false;
+class MeteredClient extends pg.Client {
+  received = 0;
+  cap = Number.POSITIVE_INFINITY;
+  overflowed = false;
+  standardConformingStrings: string | undefined;
+  private metered: Socket | undefined;
 
-  handlePortalSuspended(connection: Connection): void {
-    // More rows exist: record it and end the exchange instead of fetching the next batch.
-    this.truncated = true;
-    connection.sync();
-  }
-
-  handleError(error: Error, connection: Connection): void {
-    // With a row limit pg does not pipeline Sync; after a server error the backend waits for one.
-    if ('severity' in error) connection.sync();
-    (pg.Query.prototype as unknown as { handleError(e: Error, c: Connection): void }).handleError.call(
-      this,
-      error,
-      connection,
-    );
-  }
-}
-
-/** Runs one statement through a CappedQuery; exported so that tests can show the protocol refuses stacking. */
-export function runCapped(
-  client: PoolClient,
-  text: string,
-  values: readonly unknown[],
-  rowLimit: number,
-): Promise<{ result: QueryResult<unknown[]>; truncated: boolean }> {
-  return new Promise((resolve, reject) => {
-    const config: ExtendedQueryConfig = {
-      text,
-      values: [...values],
-      queryMode: 'extended',
-      rows: rowLimit + 1 > 0 ? rowLimit + 1 : 1,
-      rowMode: 'array',
-      types: resultTypes,
-    };
-    const query = new CappedQuery(config, (error, result) => {
-      if (error) reject(error);
-      else resolve({ result: result as unknown as QueryResult<unknown[]>, truncated: query.truncated });
+  constructor(config?: ClientConfig) {
+    super(config);
+    const connection = (this as unknown as { connection: EventEmitter & { stream: Socket } }).connection;
+    connection.on('parameterStatus', (message: { parameterName: string; parameterValue: string }) => {
+      if (message.parameterName === 'standard_conforming_strings') {
+        this.standardConformingStrings = message.parameterValue;
+      }
     });
-    void client.query(query);
-  });
+    this.meter();
+  }
+
+  /**
+   * Puts the meter on the connection's current stream: the socket at first, the TLS stream that
+   * replaces it once sslmode negotiated TLS (called again after connecting).
+   */
+  meter(): void {
+    const { stream } = (this as unknown as { connection: { stream: Socket } }).connection;
+    if (stream === this.metered) return;
+    this.metered = stream;
+    stream.prependListener('data', (chunk: Buffer) => {
+      if (stream !== this.metered) return;
+      this.received += chunk.length;
+      if (this.received > this.cap && !this.overflowed) {
+        this.overflowed = true;
+        stream.destroy();
+      }
+    });
+  }
+
+  resetMeter(cap: number): void {
+    this.received = 0;
+    this.cap = cap;
+  }
+
+  /** Lowers or raises the cap for the rest of this call; cuts at once when already past it. */
+  capAt(cap: number): void {
+    this.cap = cap;
+    if (this.received > cap && !this.overflowed) {
+      this.overflowed = true;
+      this.metered?.destroy();
+    }
+  }
 }
 
-const DML_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
+/** Reading past the byte budget by this much more means the rest is not worth draining: the connection is cut. */
+const DRAIN_SLACK_BYTES = 1024 * 1024;
+
+/** Why a connection must not go back to the pool as it is. */
+type Dirty = 'clean' | 'reset' | 'destroy';
+
+/** One checked-out connection (metered) and what must happen to it on release. */
+interface Lease {
+  client: PoolClient & MeteredClient;
+  aborted(): boolean;
+  state: Dirty;
+}
 
 export class PostgresDatabase {
   readonly accessMode: AccessMode;
   readonly statementTimeoutMs: number;
   readonly maxRows: number;
+  /** MCP_MAX_RESULT_BYTES: the most one answer may weigh. */
+  readonly maxResultBytes: number;
   private readonly pool: pg.Pool;
   private readonly clientConfig: ClientConfig;
   private readonly secrets: string[];
   private readonly typeNames = new Map<number, string>();
   private readonly onWarning: (message: string, error: Error) => void;
+  private readonly guard: StatementGuard;
+  private readonly allowedFunctions: string[];
   private closed = false;
 
   constructor(options: DatabaseOptions) {
     this.accessMode = options.accessMode;
     this.statementTimeoutMs = options.statementTimeoutMs;
     this.maxRows = options.maxRows;
+    this.maxResultBytes = options.maxResultBytes;
     this.secrets = secretsOf(options.connectionString);
     this.onWarning = options.onWarning ?? (() => undefined);
+    this.allowedFunctions = [...(options.allowedFunctions ?? [])];
+    this.guard = new StatementGuard(options.accessMode, new Set(this.allowedFunctions));
     this.clientConfig = {
       connectionString: options.connectionString,
       connectionTimeoutMillis: options.connectTimeoutMs,
@@ -179,10 +213,20 @@ export class PostgresDatabase {
       ...this.clientConfig,
       max: options.poolMax,
       idleTimeoutMillis: options.idleTimeoutMs,
+      Client: MeteredClient as unknown as new () => pg.ClientBase,
     });
     // An idle connection that dies (server restart) emits here; without a listener the process would crash.
     this.pool.on('error', (error) => {
       this.onWarning('idle database connection failed', safeCause(error, this.secrets));
+    });
+    // A connection that dies while checked out emits 'error' on its client, where pg.Pool listens only
+    // while it is idle: every client gets its own listener for life, so a lost connection fails the
+    // call that used it (through the query's callback) and never the process.
+    this.pool.on('connect', (client) => {
+      (client as unknown as MeteredClient).meter();
+      client.on('error', (error) => {
+        this.onWarning('database connection lost', safeCause(error, this.secrets));
+      });
     });
   }
 
@@ -204,60 +248,102 @@ export class PostgresDatabase {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
+  /** The hard cap on bytes read for one call: twice the answer's budget plus a margin (rows weigh more as JSON). */
+  private defaultCap(): number {
+    return 2 * this.maxResultBytes + DRAIN_SLACK_BYTES;
+  }
+
   /**
-   * Runs `work` in its own transaction on one pooled connection: BEGIN [READ ONLY], a local
-   * statement_timeout, COMMIT (or ROLLBACK on failure or when asked). The connection goes back to the
-   * pool clean; one whose ROLLBACK fails is destroyed instead.
+   * Checks out a connection for one call and gives it back in a known state: an abort cancels the
+   * running statement on the server; the connection is metered (cut past the byte cap, so that one
+   * answer cannot fill the process's memory); on release it is reset (DISCARD ALL) when the call may
+   * have left session state behind, and destroyed when it failed, was cut, or could not be reset.
    */
-  async transaction<T>(options: TransactionOptions, work: (client: PoolClient, q: Querier) => Promise<T>): Promise<T> {
+  private async lease<T>(signal: AbortSignal | undefined, work: (lease: Lease) => Promise<T>): Promise<T> {
     if (this.closed)
       throw new DatabaseError('UNAVAILABLE', 'The database pool is closed (the service is shutting down).');
-    const { signal } = options;
     if (signal?.aborted) throw new DatabaseError('CANCELLED', 'The call was cancelled before it reached the database.');
-
     let client: PoolClient;
     try {
       client = await this.pool.connect();
     } catch (error) {
       throw this.translate(error);
     }
-
+    const metered = client as PoolClient & MeteredClient;
+    metered.resetMeter(this.defaultCap());
     let aborted = false;
     const onAbort = () => {
       aborted = true;
       void this.cancelBackend(client);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-
-    const q: Querier = {
-      query: async <R extends QueryResultRow>(text: string, values: readonly unknown[] = []) => {
-        const config: ExtendedQueryConfig = { text, values: [...values], queryMode: 'extended' };
-        const result = await client.query<R>(config);
-        return result.rows;
-      },
-    };
-
-    let destroy = false;
+    const lease: Lease = { client: metered, aborted: () => aborted, state: 'clean' };
     try {
-      // One round trip; the integer is validated config, not input. standard_conforming_strings is
-      // forced so that the SQL guard and the server agree on where string literals end.
-      await client.query(
-        `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; SET LOCAL statement_timeout = ${Math.trunc(this.statementTimeoutMs)}; SET LOCAL standard_conforming_strings = on`,
-      );
-      const value = await work(client, q);
-      await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
-      return value;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        destroy = true;
-      }
-      throw this.translate(error, aborted);
+      return await work(lease);
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      metered.resetMeter(Number.POSITIVE_INFINITY);
+      let destroy = lease.state === 'destroy' || metered.overflowed;
+      if (!destroy && lease.state === 'reset') {
+        try {
+          // Settings, advisory locks, prepared statements, cursors, temporary objects, listeners.
+          await client.query('DISCARD ALL');
+        } catch {
+          destroy = true;
+        }
+      }
       client.release(destroy);
     }
+  }
+
+  /** After a failed call: end the transaction, or give up the connection when even that fails. */
+  private async rollback(lease: Lease): Promise<void> {
+    if (lease.client.overflowed) return;
+    try {
+      await lease.client.query('ROLLBACK');
+    } catch {
+      lease.state = 'destroy';
+    }
+  }
+
+  /**
+   * Runs `work` in its own transaction on one pooled connection: BEGIN [READ ONLY], a local
+   * statement_timeout, COMMIT (or ROLLBACK on failure or when asked). Used for the catalog and
+   * statistics tools and explain_query, whose statements are the service's own.
+   */
+  async transaction<T>(options: TransactionOptions, work: (client: PoolClient, q: Querier) => Promise<T>): Promise<T> {
+    return this.lease(options.signal, async (lease) => {
+      const { client } = lease;
+      if (options.reset) lease.state = 'reset';
+      const q: Querier = {
+        query: async <R extends QueryResultRow>(text: string, values: readonly unknown[] = []) => {
+          const config = { text, values: [...values], queryMode: 'extended' } as QueryConfig<unknown[]>;
+          const result = await client.query<R>(config);
+          return result.rows;
+        },
+      };
+      try {
+        // One round trip; the integer is validated config, not input. standard_conforming_strings is
+        // forced so that the server reads string literals the way the statement guard's parser did.
+        await client.query(
+          `${options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'}; SET LOCAL statement_timeout = ${Math.trunc(this.statementTimeoutMs)}; SET LOCAL standard_conforming_strings = on`,
+        );
+        const value = await work(client, q);
+        await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
+        return value;
+      } catch (error) {
+        await this.rollback(lease);
+        if (lease.client.overflowed) throw this.tooLarge();
+        throw this.translate(error, lease.aborted());
+      }
+    });
+  }
+
+  private tooLarge(): DatabaseError {
+    return new DatabaseError(
+      'PAYLOAD_TOO_LARGE',
+      `The database sent more than this call may read (${this.defaultCap()} bytes, from MCP_MAX_RESULT_BYTES=${this.maxResultBytes}); the call was stopped. Ask for less (fewer rows or columns, shorter values).`,
+    );
   }
 
   /** Asks the server to cancel the statement running on `client` (a separate, short-lived connection). */
@@ -277,11 +363,12 @@ export class PostgresDatabase {
   }
 
   /** Names of the result's column types, cached per process (type OIDs are stable). */
-  private async typeNamesFor(q: Querier, oids: number[]): Promise<Map<number, string>> {
+  private async typeNamesFor(client: PoolClient, oids: number[]): Promise<Map<number, string>> {
+    if (oids.every((oid) => this.typeNames.has(oid))) return this.typeNames;
     const missing = [...new Set(oids)].filter((oid) => !this.typeNames.has(oid));
     if (missing.length > 0) {
-      const rows = await q.query<{ oid: number; name: string }>(
-        'SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])',
+      const { rows } = await client.query<{ oid: number; name: string }>(
+        'SELECT oid::int AS oid, pg_catalog.format_type(oid, NULL) AS name FROM pg_catalog.pg_type WHERE oid = ANY($1::oid[])',
         [missing],
       );
       for (const row of rows) this.typeNames.set(row.oid, row.name);
@@ -289,9 +376,24 @@ export class PostgresDatabase {
     return this.typeNames;
   }
 
+  /** The statements every execute_sql call starts with, before the caller's. */
+  private preamble(client: MeteredClient, readOnly: boolean, shadowable: string[]): ExchangeStep[] {
+    const steps: ExchangeStep[] = [
+      { text: readOnly ? 'BEGIN READ ONLY' : 'BEGIN' },
+      // The integer is validated config, not input.
+      { text: `SET LOCAL statement_timeout = ${Math.trunc(this.statementTimeoutMs)}` },
+    ];
+    // The server must read string literals the way the guard's parser did (standard_conforming_strings
+    // on). The connection reports the setting whenever it changes; set it for the call when it is off.
+    if (client.standardConformingStrings !== 'on') steps.push({ text: 'SET LOCAL standard_conforming_strings = on' });
+    if (shadowable.length > 0) steps.push({ text: SHADOW_CHECK_SQL, values: [shadowable, this.allowedFunctions] });
+    return steps;
+  }
+
   /**
-   * Runs one user statement: guarded (sql-guard.ts), in a READ ONLY transaction in read_only mode,
-   * through the extended protocol with bound parameters, fetching at most `rowLimit` rows.
+   * Runs one user statement: checked by the statement guard (sql-guard.ts), in a READ ONLY
+   * transaction in read_only mode, through the extended protocol with bound parameters, reading at
+   * most `rowLimit` rows and MCP_MAX_RESULT_BYTES of them.
    */
   async execute(
     sql: string,
@@ -299,40 +401,76 @@ export class PostgresDatabase {
     rowLimit: number,
     signal?: AbortSignal,
   ): Promise<ExecuteResult> {
-    const checked = checkStatement(sql, this.accessMode, 'execute');
+    const analysis = await this.guard.check(sql, 'execute', signal);
     const limit = Math.max(1, Math.min(rowLimit, this.maxRows));
-    return this.transaction({ readOnly: this.accessMode === 'read_only', signal }, async (client, q) => {
-      const { result, truncated } = await runCapped(client, sql, params, limit);
-      const fields = result.fields ?? [];
-      const types = await this.typeNamesFor(
-        q,
-        fields.map((field) => field.dataTypeID),
-      );
-      const seen = new Map<string, number>();
-      const keys = fields.map((field) => {
-        const count = (seen.get(field.name) ?? 0) + 1;
-        seen.set(field.name, count);
-        return count === 1 ? field.name : `${field.name}_${count}`;
+    const readOnly = this.accessMode === 'read_only';
+    return this.lease(signal, async (lease) => {
+      if (!analysis.sessionClean) lease.state = 'reset';
+      const exchange = new CallExchange({
+        before: this.preamble(lease.client, readOnly, analysis.shadowableFunctions),
+        statement: { text: sql, values: params },
+        end: 'COMMIT',
+        pipelineEnd: readOnly,
+        rowLimit: limit,
+        // The rest of the answer (command, counts, access mode) is a few hundred bytes.
+        byteBudget: Math.max(0, this.maxResultBytes - 1024),
+        types: resultTypes,
+        // Once the budget is spent, drain at most DRAIN_SLACK_BYTES more, then cut the connection.
+        onBudgetSpent: () => lease.client.capAt(lease.client.received + DRAIN_SLACK_BYTES),
       });
-      const allRows = result.rows ?? [];
-      const rows = allRows.slice(0, limit).map((values) => {
-        const row: Record<string, unknown> = {};
-        keys.forEach((key, index) => {
-          row[key] = values[index] ?? null;
+      const shadowStep = exchange.stepCount() - 3;
+      let result: ExchangeResult;
+      let cut = false;
+      try {
+        result = await new Promise<ExchangeResult>((resolve, reject) => {
+          exchange.callback = (error, value) => {
+            if (error) reject(error);
+            else resolve(value as ExchangeResult);
+          };
+          void lease.client.query(exchange as unknown as QueryConfig);
         });
-        return row;
-      });
-      const command = result.command || checked.verb.toUpperCase();
+      } catch (error) {
+        if (lease.client.overflowed && readOnly) {
+          // Cut off past the budget: what was read before is the answer (nothing to commit in read-only mode).
+          result = exchange.result;
+          cut = true;
+        } else {
+          await this.rollback(lease);
+          if (lease.client.overflowed) {
+            throw new DatabaseError(
+              'PAYLOAD_TOO_LARGE',
+              `The statement's answer is larger than this call may read (MCP_MAX_RESULT_BYTES=${this.maxResultBytes}), so the connection was closed before COMMIT: the statement was rolled back and nothing was written. Ask for fewer rows or columns (LIMIT, a narrower RETURNING).`,
+            );
+          }
+          const refusal =
+            analysis.shadowableFunctions.length > 0 &&
+            exchange.result.failedStep === shadowStep &&
+            error instanceof Error
+              ? shadowRefusal(error.message)
+              : undefined;
+          if (refusal) throw refusal;
+          throw this.translate(error, lease.aborted());
+        }
+      }
+      const types = cut
+        ? new Map<number, string>()
+        : await this.typeNamesFor(
+            lease.client,
+            result.fields.map((field) => field.dataTypeID),
+          ).catch(() => new Map<number, string>());
+      const truncatedBy = cut ? 'byte_limit' : result.truncatedBy;
+      const command = result.command ?? analysis.verb;
       return {
         command,
-        columns: fields.map((field, index) => ({
-          name: keys[index] ?? field.name,
-          type: types.get(field.dataTypeID) ?? `oid ${field.dataTypeID}`,
+        columns: result.fields.map((field, index) => ({
+          name: result.keys[index] ?? field.name,
+          type: types.get(field.dataTypeID) ?? this.typeNames.get(field.dataTypeID) ?? `oid ${field.dataTypeID}`,
         })),
-        rows,
-        row_count: rows.length,
-        truncated: truncated || allRows.length > limit,
-        affected_rows: !truncated && DML_COMMANDS.has(command) ? (result.rowCount ?? null) : null,
+        rows: result.rows,
+        row_count: result.rows.length,
+        truncated: truncatedBy !== null,
+        truncated_reason: truncatedBy,
+        affected_rows: !cut && DML_COMMANDS.has(command) ? result.rowCount : null,
         row_limit: limit,
       };
     });
@@ -349,10 +487,19 @@ export class PostgresDatabase {
     analyze: boolean,
     signal?: AbortSignal,
   ): Promise<{ plan: unknown; analyzed: boolean }> {
-    checkStatement(sql, this.accessMode, 'explain');
+    const analysis = await this.guard.check(sql, analyze ? 'explain_analyze' : 'explain', signal);
     const options = analyze ? 'FORMAT JSON, ANALYZE, BUFFERS' : 'FORMAT JSON';
     const readOnly = this.accessMode === 'read_only' || !analyze;
-    return this.transaction({ readOnly, rollback: true, signal }, async (_client, q) => {
+    // EXPLAIN ANALYZE runs the statement: a write fires triggers, which may set session state.
+    const reset = analyze && !analysis.sessionClean;
+    return this.transaction({ readOnly, rollback: true, reset, signal }, async (_client, q) => {
+      if (analysis.shadowableFunctions.length > 0) {
+        try {
+          await q.query(SHADOW_CHECK_SQL, [analysis.shadowableFunctions, this.allowedFunctions]);
+        } catch (error) {
+          throw (error instanceof Error ? shadowRefusal(error.message) : undefined) ?? error;
+        }
+      }
       const rows = await q.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (${options}) ${sql}`, params);
       const raw = rows[0]?.['QUERY PLAN'];
       const plan: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
@@ -394,6 +541,6 @@ export class PostgresDatabase {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.guard.close()]);
   }
 }

@@ -1,6 +1,11 @@
 import type { Querier } from './database.js';
 import { DatabaseError } from './errors.js';
 
+/** Comments are cut at this many characters, so that no catalog answer grows with what the schema stores. */
+export const COMMENT_LIMIT = 2000;
+/** View definitions are cut at this many characters. */
+export const DEFINITION_LIMIT = 100_000;
+
 /** Catalog queries for the introspection tools. Every number comes back as a JS number (sizes via float8). */
 
 export interface DatabaseSummary {
@@ -52,7 +57,7 @@ export async function listSchemas(q: Querier): Promise<SchemaSummary[]> {
            has_schema_privilege(n.oid, 'USAGE') AS usable,
            (SELECT count(*)::int FROM pg_class c
              WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')) AS relations,
-           obj_description(n.oid, 'pg_namespace') AS comment
+           left(obj_description(n.oid, 'pg_namespace'), ${COMMENT_LIMIT}) AS comment
       FROM pg_namespace n
      WHERE n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp_'
      ORDER BY n.nspname IN ('pg_catalog', 'information_schema'), n.nspname`);
@@ -98,7 +103,7 @@ export async function listTables(
            CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_total_relation_size(c.oid)::float8 END AS size_bytes,
            CASE WHEN c.relkind = 'p' THEN (SELECT count(*)::int FROM pg_inherits i WHERE i.inhparent = c.oid) END
              AS partitions,
-           obj_description(c.oid, 'pg_class') AS comment
+           left(obj_description(c.oid, 'pg_class'), ${COMMENT_LIMIT}) AS comment
       FROM pg_class c
       JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
@@ -261,13 +266,13 @@ export async function tableInfo(q: Querier, table: string, schema: string | unde
     view_definition: string | null;
   }>(
     `SELECT ${RELKIND_SQL} AS type,
-            obj_description(c.oid, 'pg_class') AS comment,
+            left(obj_description(c.oid, 'pg_class'), ${COMMENT_LIMIT}) AS comment,
             CASE WHEN c.relkind IN ('v', 'f') OR c.reltuples < 0 THEN NULL ELSE c.reltuples::float8 END AS estimated_rows,
             CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_total_relation_size(c.oid)::float8 END AS total_bytes,
             CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_relation_size(c.oid)::float8 END AS table_bytes,
             CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_indexes_size(c.oid)::float8 END AS index_bytes,
             CASE WHEN c.relkind IN ('r', 'm', 'p') THEN pg_size_pretty(pg_total_relation_size(c.oid)) END AS total,
-            CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS view_definition
+            CASE WHEN c.relkind IN ('v', 'm') THEN left(pg_get_viewdef(c.oid, true), ${DEFINITION_LIMIT}) END AS view_definition
        FROM pg_class c WHERE c.oid = $1::oid`,
     [oid],
   );
@@ -287,7 +292,7 @@ export async function tableInfo(q: Querier, table: string, schema: string | unde
             pg_get_expr(d.adbin, d.adrelid) AS expression,
             a.attidentity::text AS identity,
             a.attgenerated::text AS generated,
-            col_description(a.attrelid, a.attnum) AS comment
+            left(col_description(a.attrelid, a.attnum), ${COMMENT_LIMIT}) AS comment
        FROM pg_attribute a
        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -133,6 +133,13 @@ export function translatePgError(error: unknown, context: TranslateContext): Dat
             { cause },
           );
     }
+    if (/^57P0[1-5]$/.test(code) || code.startsWith('08')) {
+      return new DatabaseError(
+        'UNAVAILABLE',
+        `The database closed this call's connection (${clean(error.message)}, SQLSTATE ${code}). The call did not complete; try again.`,
+        { cause, sqlstate: code },
+      );
+    }
     if (code.startsWith('28')) {
       return new DatabaseError('UNAVAILABLE', `Database authentication failed (SQLSTATE ${code}).`, { cause });
     }
@@ -164,7 +171,11 @@ export function translatePgError(error: unknown, context: TranslateContext): Dat
     );
   }
   if (/connection terminated|terminating connection|Client has encountered a connection error/i.test(text)) {
-    return new DatabaseError('UNAVAILABLE', 'The database connection was closed unexpectedly.', { cause });
+    return new DatabaseError(
+      'UNAVAILABLE',
+      'The connection to the database was lost during the call (the server or the network closed it). The call did not complete; try again.',
+      { cause },
+    );
   }
   if (
     /self[- ]signed certificate|certificate (has expired|verify)|unable to (verify|get local issuer)|does not support SSL|SSL (routines|connection|is not enabled)|TLS/i.test(

@@ -27,6 +27,8 @@ export const service = defineService<Config, Deps>({
       idleTimeoutMs: config.POSTGRES_POOL_IDLE_TIMEOUT_MS,
       connectTimeoutMs: config.POSTGRES_CONNECT_TIMEOUT_MS,
       applicationName: config.POSTGRES_APPLICATION_NAME,
+      maxResultBytes: config.MCP_MAX_RESULT_BYTES,
+      allowedFunctions: config.POSTGRES_ALLOWED_FUNCTIONS,
       onWarning: (message, error) => logger.warn({ err: error }, message),
     });
     // Never the connection string: only what the operator chose.

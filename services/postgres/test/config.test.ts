@@ -74,6 +74,19 @@ describe('configSchema', () => {
       /^POSTGRES_STATEMENT_TIMEOUT_MS: /,
     );
   });
+
+  it('reads POSTGRES_ALLOWED_FUNCTIONS as names or schema.names, and refuses anything else', () => {
+    expect(loadConfig(configSchema, URL_ONLY).POSTGRES_ALLOWED_FUNCTIONS).toEqual([]);
+    expect(
+      loadConfig(configSchema, { ...URL_ONLY, POSTGRES_ALLOWED_FUNCTIONS: ' similarity, public.digest ,' })
+        .POSTGRES_ALLOWED_FUNCTIONS,
+    ).toEqual(['similarity', 'public.digest']);
+    for (const bad of ['lower()', 'a.b.c', 'x; DROP TABLE t', '"quoted"']) {
+      expect(() => loadConfig(configSchema, { ...URL_ONLY, POSTGRES_ALLOWED_FUNCTIONS: bad }), bad).toThrow(
+        /^POSTGRES_ALLOWED_FUNCTIONS: ".*" is not a function name \(name or schema\.name, as stored in the catalog\)/,
+      );
+    }
+  });
 });
 
 describe('resolveConnectionString', () => {

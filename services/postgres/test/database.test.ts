@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { CallExchange, type ExchangeResult } from '../src/call-exchange.js';
 import type { DatabaseOptions } from '../src/database.js';
-import { PostgresDatabase, runCapped } from '../src/database.js';
+import { PostgresDatabase } from '../src/database.js';
 import { DatabaseError } from '../src/errors.js';
 import { dumpTable, REAL_SERVER, startPgBackend } from './helpers/pg-backend.js';
 
@@ -20,6 +21,7 @@ function database(overrides: Partial<DatabaseOptions> = {}): PostgresDatabase {
     idleTimeoutMs: 10_000,
     connectTimeoutMs: 3000,
     applicationName: 'mcp-postgres-test',
+    maxResultBytes: 4 * 1024 * 1024,
     ...overrides,
   });
   open.push(db);
@@ -76,6 +78,7 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
       ],
       row_count: 2,
       truncated: false,
+      truncated_reason: null,
       affected_rows: null,
       row_limit: 10,
     });
@@ -106,6 +109,57 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
     expect(result).toMatchObject({ row_count: 5, truncated: true, row_limit: 5, command: 'SELECT' });
   });
 
+  it('keeps at most MCP_MAX_RESULT_BYTES of rows and says why it stopped', async () => {
+    const budget = 64 * 1024;
+    const db = database({ maxResultBytes: budget, maxRows: 100_000 });
+    const result = await db.execute(
+      "SELECT g, repeat('x', 1000) AS v FROM generate_series(1, 100000) AS g",
+      [],
+      100_000,
+    );
+    expect(result).toMatchObject({ truncated: true, truncated_reason: 'byte_limit', command: 'SELECT' });
+    expect(result.row_count).toBeGreaterThan(10);
+    expect(JSON.stringify(result).length).toBeLessThanOrEqual(budget);
+    expect(result.rows.map((row) => row['g'])).toEqual(Array.from({ length: result.row_count }, (_, i) => i + 1));
+  });
+
+  itReal(
+    `a value larger than the budget is never read whole: the connection is cut, the pool carries on ${REAL_SERVER}`,
+    async () => {
+      const db = database({ maxResultBytes: 64 * 1024, poolMax: 1 });
+      const result = await db.execute("SELECT 1 AS a, repeat('x', 50000000) AS v", [], 10);
+      expect(result).toMatchObject({ rows: [], row_count: 0, truncated: true, truncated_reason: 'byte_limit' });
+      expect((await db.execute('SELECT 2 AS b', [], 10)).rows).toEqual([{ b: 2 }]);
+    },
+  );
+
+  itReal(`read_write: a write whose answer is cut off is rolled back, never half-done ${REAL_SERVER}`, async () => {
+    const db = database({ accessMode: 'read_write', maxResultBytes: 64 * 1024, poolMax: 1 });
+    const before = await dumpTable(backend, 'items');
+    const error = await refusal(
+      db.execute("UPDATE items SET name = name || '' RETURNING repeat(name, 20000000) AS huge", [], 10),
+    );
+    expect(error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(error.message).toMatch(/the statement was rolled back and nothing was written/);
+    expect(await dumpTable(backend, 'items')).toBe(before);
+    expect((await db.execute('SELECT 3 AS c', [], 10)).rows).toEqual([{ c: 3 }]);
+  });
+
+  it('returns a json or array value longer than 64 KiB as its PostgreSQL text, unparsed', async () => {
+    const db = database();
+    const { rows } = await db.execute(
+      'SELECT jsonb_agg(g) AS big, jsonb_build_array(1, 2) AS small, array_agg(g) AS arr FROM generate_series(1, 20000) AS g',
+      [],
+      10,
+    );
+    const row = rows[0] as { big: unknown; small: unknown; arr: unknown };
+    expect(row.small).toEqual([1, 2]);
+    expect(typeof row.big).toBe('string');
+    expect(JSON.parse(row.big as string)).toHaveLength(20000);
+    expect(typeof row.arr).toBe('string');
+    expect((row.arr as string).startsWith('{1,2,3,')).toBe(true);
+  });
+
   it('clamps a call limit above POSTGRES_MAX_ROWS', async () => {
     const db = database({ maxRows: 2 });
     const result = await db.execute('SELECT id FROM items ORDER BY id', [], 1000);
@@ -119,15 +173,30 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
     expect(result.columns.map((column) => column.name)).toEqual(['a', 'a_2', 'a_3']);
   });
 
-  it('uses the extended protocol, so the server itself refuses stacked statements', async () => {
+  it('sends each statement as its own Parse message, so the server itself refuses stacked statements', async () => {
+    // The guard refuses them first; this shows the wire path would not run them either.
     const client = new pg.Client({ connectionString: backend.url });
     await client.connect();
     try {
       const before = await dumpTable(backend, 'items');
-      await expect(runCapped(client as pg.PoolClient, 'SELECT 1; DELETE FROM items', [], 10)).rejects.toMatchObject({
+      const exchange = new CallExchange({
+        before: [{ text: 'BEGIN' }],
+        statement: { text: 'SELECT 1; DELETE FROM items' },
+        end: 'COMMIT',
+        pipelineEnd: true,
+        rowLimit: 10,
+        byteBudget: 1024,
+        types: pg.types,
+      });
+      const outcome = new Promise<ExchangeResult>((resolve, reject) => {
+        exchange.callback = (error, result) => (error ? reject(error) : resolve(result as ExchangeResult));
+      });
+      void client.query(exchange as unknown as pg.QueryConfig);
+      await expect(outcome).rejects.toMatchObject({
         code: '42601',
         message: 'cannot insert multiple commands into a prepared statement',
       });
+      await client.query('ROLLBACK');
       expect(await dumpTable(backend, 'items')).toBe(before);
     } finally {
       await client.end();
@@ -139,17 +208,30 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
       ['DELETE FROM items', 'DELETE'],
       ["INSERT INTO items (id, name) VALUES (9, 'x')", 'INSERT'],
       ['UPDATE items SET price = 0', 'UPDATE'],
-      // PostgreSQL names the outer statement of a data-modifying CTE.
-      ['WITH gone AS (DELETE FROM items RETURNING *) SELECT count(*) FROM gone', 'SELECT'],
+      ['WITH gone AS (DELETE FROM items RETURNING *) SELECT count(*) FROM gone', 'DELETE'],
       ['CREATE TABLE sneaky (a int)', 'CREATE TABLE'],
-      ['SELECT * FROM items FOR UPDATE', 'SELECT FOR UPDATE'],
-      ['TRUNCATE items', 'TRUNCATE TABLE'],
-    ])('the READ ONLY transaction refuses %s and nothing changes', async (sql, what) => {
+      ['TRUNCATE items', 'TRUNCATE'],
+    ])('the guard refuses %s before it reaches the server, and nothing changes', async (sql, what) => {
       const db = database();
       const before = await dumpTable(backend, 'items');
       const error = await refusal(db.execute(sql, [], 10));
       expect(error.code).toBe('FORBIDDEN');
-      expect(error.sqlstate).toBe('25006');
+      expect(error.message).toBe(
+        `${what} is not allowed in read-only mode (POSTGRES_ACCESS_MODE=read_only): only SELECT (and VALUES, TABLE, WITH ... SELECT), EXPLAIN and SHOW run here.`,
+      );
+      expect(await dumpTable(backend, 'items')).toBe(before);
+    });
+
+    it.each([
+      ['DELETE FROM items', 'DELETE'],
+      ['UPDATE items SET price = 0', 'UPDATE'],
+      ['WITH gone AS (DELETE FROM items RETURNING *) SELECT count(*) FROM gone', 'SELECT'],
+      ['SELECT * FROM items FOR UPDATE', 'SELECT FOR UPDATE'],
+    ])('behind the guard, the READ ONLY transaction itself refuses %s', async (sql, what) => {
+      const db = database();
+      const before = await dumpTable(backend, 'items');
+      const error = await refusal(db.read((q) => q.query(sql)));
+      expect(error).toMatchObject({ code: 'FORBIDDEN', sqlstate: '25006' });
       expect(error.message).toBe(
         `Refused by the database: cannot execute ${what} in a read-only transaction (SQLSTATE 25006). This service runs with POSTGRES_ACCESS_MODE=read_only.`,
       );
@@ -275,7 +357,8 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
       const db = database();
       const before = await dumpTable(backend, 'items');
       const error = await refusal(db.explain('DELETE FROM items', [], true));
-      expect(error).toMatchObject({ code: 'FORBIDDEN', sqlstate: '25006' });
+      expect(error).toMatchObject({ code: 'FORBIDDEN' });
+      expect(error.message).toMatch(/^DELETE is not allowed in read-only mode/);
       expect(await dumpTable(backend, 'items')).toBe(before);
     });
 

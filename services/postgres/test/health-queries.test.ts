@@ -22,6 +22,7 @@ const db = new PostgresDatabase({
   idleTimeoutMs: 10_000,
   connectTimeoutMs: 3000,
   applicationName: 'mcp-postgres-test',
+  maxResultBytes: 4 * 1024 * 1024,
 });
 
 beforeAll(async () => {

@@ -15,6 +15,7 @@ const db = new PostgresDatabase({
   idleTimeoutMs: 10_000,
   connectTimeoutMs: 3000,
   applicationName: 'mcp-postgres-test',
+  maxResultBytes: 4 * 1024 * 1024,
 });
 
 async function refusal(promise: Promise<unknown>): Promise<DatabaseError> {

@@ -119,8 +119,18 @@ describe('translatePgError', () => {
       'POSTGRES_CONNECT_TIMEOUT_MS',
     );
     expect(translatePgError(new Error('Connection terminated unexpectedly'), context).message).toBe(
-      'The database connection was closed unexpectedly.',
+      'The connection to the database was lost during the call (the server or the network closed it). The call did not complete; try again.',
     );
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+      severity: 'FATAL',
+    });
+    expect(translatePgError(terminated, context)).toMatchObject({
+      code: 'UNAVAILABLE',
+      sqlstate: '57P01',
+      message:
+        "The database closed this call's connection (terminating connection due to administrator command, SQLSTATE 57P01). The call did not complete; try again.",
+    });
     expect(translatePgError(new Error('self-signed certificate in certificate chain'), context).message).toContain(
       'sslmode',
     );

@@ -9,12 +9,13 @@ export const executeSql = definePostgresTool({
   toolset: 'sql',
   description:
     'Runs ONE SQL statement with bound parameters ($1, $2, ... from params) in its own transaction and returns ' +
-    'the rows (at most max_rows, capped by POSTGRES_MAX_ROWS; truncated says when more existed), the column names ' +
-    'and types, or the affected row count. In read_only mode (the default) the transaction is READ ONLY, so the ' +
-    'server refuses every write. Refused in every mode: several statements, transaction control (BEGIN, COMMIT, ' +
-    'ROLLBACK, SAVEPOINT), COPY, SET/RESET, temporary tables and functions that read server files or keep ' +
-    'session state. Dates and timestamps come back as PostgreSQL text; bigint and numeric as strings; repeated ' +
-    'column names get _2, _3.',
+    'the rows (at most max_rows, capped by POSTGRES_MAX_ROWS, and at most MCP_MAX_RESULT_BYTES of them; ' +
+    'truncated and truncated_reason say when more existed), the column names and types, or the affected row ' +
+    'count. In read_only mode (the default) only SELECT (VALUES, TABLE, WITH ... SELECT), EXPLAIN and SHOW run, ' +
+    'calling only built-in functions without side effects, in a READ ONLY transaction. Refused in every mode: ' +
+    'several statements, transaction control, COPY, SET/RESET and other session state, temporary tables, and ' +
+    'functions that read server files, reach other servers or signal other sessions. Dates and timestamps come ' +
+    'back as PostgreSQL text; bigint and numeric as strings; repeated column names get _2, _3.',
   input: z.object({
     sql: sqlSchema.describe('One SQL statement; use $1, $2, ... for values instead of inlining them.'),
     params: paramsSchema,
@@ -26,6 +27,7 @@ export const executeSql = definePostgresTool({
     rows: z.array(z.record(z.string(), z.unknown())),
     row_count: z.number().int(),
     truncated: z.boolean(),
+    truncated_reason: z.enum(['row_limit', 'byte_limit']).nullable(),
     affected_rows: z.number().int().nullable(),
     row_limit: z.number().int(),
     access_mode: accessModeSchema,
