@@ -39,18 +39,23 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * exit codes). The address comes from the service's own "listening" log line.
  */
 export function startServiceProcess(entry: string, options: ServiceProcessOptions = {}): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], {
-    cwd: options.cwd,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      LOG_FLUSH_MS: '0',
-      ...options.env,
+  // From source (the workspace packages' `@mcp-sse/source` export), as the in-process tests run.
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@mcp-sse/source', ...(options.nodeArgs ?? []), '--import', 'tsx', entry],
+    {
+      cwd: options.cwd,
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        LOG_FLUSH_MS: '0',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
