@@ -11,7 +11,7 @@ import { Minimatch } from 'minimatch';
 
 import { checkRegex, type GrepHit, RegexWorker } from './grep.js';
 import { type AllowedRoot, FsError, PathGuard, type ResolvedPath, type RootSpec } from './path-guard.js';
-import { type EntryType, entryType, type PinnedDir, SafeIo, type SafeIoHooks } from './safe-io.js';
+import { type EntryType, entryType, hardLinkRefusal, type PinnedDir, SafeIo, type SafeIoHooks } from './safe-io.js';
 import { chunksOf, type LineSelection, looksBinary, readLines, type TextSlice } from './text-read.js';
 
 export interface Limits {
@@ -40,6 +40,8 @@ export interface FileServiceOptions {
   procFd?: boolean;
   /** Time budget for the regex on one file, in ms. */
   grepBudgetMs?: number;
+  /** Read and replace files with more than one hard link (FS_ALLOW_HARDLINKS). Default false. */
+  allowHardlinks?: boolean;
 }
 
 export interface ListEntry {
@@ -105,7 +107,11 @@ export class FileService {
 
   static async create(specs: readonly RootSpec[], options: FileServiceOptions): Promise<FileService> {
     const guard = await PathGuard.create(specs, { createMissing: options.createMissing ?? false });
-    const io = await SafeIo.open(guard, { procFd: options.procFd, hooks: options.hooks });
+    const io = await SafeIo.open(guard, {
+      procFd: options.procFd,
+      hooks: options.hooks,
+      allowHardlinks: options.allowHardlinks,
+    });
     return new FileService(guard, io, options.limits, options.grepBudgetMs ?? GREP_FILE_BUDGET_MS);
   }
 
@@ -133,8 +139,12 @@ export class FileService {
         const entry: ListEntry = { name: dirent.name, type: entryType(dirent) };
         if (withSizes && entry.type === 'file') {
           const info = await this.io.lstatIn(dir, dirent.name, input).catch(() => undefined);
-          entry.size = info?.size ?? 0;
-          total += entry.size;
+          // The size of a multiply-linked file is the size of a file that may be outside: not shown.
+          const hidden = info !== undefined && !this.io.allowHardlinks && hardLinkRefusal(dirent.name, info);
+          if (!hidden) {
+            entry.size = info?.size ?? 0;
+            total += entry.size;
+          }
         }
         entries.push(entry);
       }
@@ -239,6 +249,7 @@ export class FileService {
     const resolved = await this.io.resolve(input);
     if (!resolved.exists) throw new FsError('NOT_FOUND', `Not found: ${quote(input)}`);
     const info = await this.io.lstatEntry(resolved);
+    this.io.assertLinks(input, info);
     return {
       path: resolved.display,
       type: entryType(info),

@@ -124,6 +124,23 @@ export interface SafeIoOptions {
   /** Use /proc/self/fd (Linux). Default: detected. false forces the path-based fallback (tests). */
   procFd?: boolean;
   hooks?: SafeIoHooks;
+  /** Read and replace regular files that have more than one hard link (FS_ALLOW_HARDLINKS). Default false. */
+  allowHardlinks?: boolean;
+}
+
+/**
+ * A hard link is a second name for the same file, and nothing in the file says where its other names
+ * are: one inside a root may name a file outside every root. So, unless allowed, a regular file with
+ * more than one link is neither read nor replaced. The count comes from the same stat that is used
+ * for the operation (fstat of the opened descriptor for reads), so no swap can slip in between.
+ */
+export function hardLinkRefusal(input: string, stats: Pick<Stats, 'nlink' | 'isFile'>): FsError | undefined {
+  if (!stats.isFile() || stats.nlink <= 1) return undefined;
+  return new FsError(
+    'FORBIDDEN',
+    `${quote(input)} has ${stats.nlink} hard links; files with more than one link are refused, because another ` +
+      'link may be outside the allowed directories (FS_ALLOW_HARDLINKS=true allows them)',
+  );
 }
 
 export class SafeIo {
@@ -132,7 +149,15 @@ export class SafeIo {
     private readonly rootDirs: ReadonlyMap<AllowedRoot, PinnedDir>,
     readonly procFd: boolean,
     readonly hooks: SafeIoHooks,
+    readonly allowHardlinks: boolean,
   ) {}
+
+  /** Throws when `stats` is a multiply-linked regular file and those are not allowed. */
+  assertLinks(input: string, stats: Pick<Stats, 'nlink' | 'isFile'>): void {
+    if (this.allowHardlinks) return;
+    const refusal = hardLinkRefusal(input, stats);
+    if (refusal) throw refusal;
+  }
 
   /** Opens every root once and checks that each is still the directory the guard resolved. */
   static async open(guard: PathGuard, options: SafeIoOptions = {}): Promise<SafeIo> {
@@ -157,7 +182,7 @@ export class SafeIo {
       guard.roots.forEach((root, index) => {
         dirs.set(root, new PinnedDir(handles[index] as FileHandle, root.real, root, procFd, false));
       });
-      return new SafeIo(guard, dirs, procFd, options.hooks ?? {});
+      return new SafeIo(guard, dirs, procFd, options.hooks ?? {}, options.allowHardlinks ?? false);
     } catch (error) {
       await Promise.all(handles.map((handle) => handle.close()));
       throw error;
@@ -278,6 +303,7 @@ export class SafeIo {
       const stats = await handle.stat();
       if (stats.isDirectory()) throw new FsError('INVALID_INPUT', `${quote(resolved.input)} is a directory`);
       if (!stats.isFile()) throw new FsError('INVALID_INPUT', `${quote(resolved.input)} is not a regular file`);
+      this.assertLinks(resolved.input, stats);
       return { handle, stats };
     } catch (error) {
       await handle.close();
@@ -335,6 +361,9 @@ export class SafeIo {
       if (existing !== undefined && !existing.isFile()) {
         throw new FsError('INVALID_INPUT', `${quote(resolved.input)} is not a regular file`);
       }
+      // rename() below replaces the name and never writes into the old file, so even an allowed hard
+      // link cannot carry a write outside; a refused one is left as it is.
+      if (existing !== undefined) this.assertLinks(resolved.input, existing);
       const handle = await this.openIn(dir, temp, CREATE_FLAGS, resolved.input, 0o666);
       tempCreated = true;
       try {
@@ -558,12 +587,15 @@ export class SafeIo {
   /** Opens a regular file inside a pinned directory for reading (never through a link). */
   async openFileIn(dir: PinnedDir, name: string, input: string): Promise<{ handle: FileHandle; stats: Stats }> {
     const handle = await this.openIn(dir, name, READ_FLAGS, input);
-    const stats = await handle.stat();
-    if (!stats.isFile()) {
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new FsError('INVALID_INPUT', `${quote(input)} is not a regular file`);
+      this.assertLinks(input, stats);
+      return { handle, stats };
+    } catch (error) {
       await handle.close();
-      throw new FsError('INVALID_INPUT', `${quote(input)} is not a regular file`);
+      throw error;
     }
-    return { handle, stats };
   }
 }
 

@@ -20,6 +20,7 @@ export const service = defineService<Config, Deps>({
     const files = await FileService.create(config.ALLOWED_PATHS, {
       limits: { maxFileBytes: config.FS_MAX_FILE_BYTES, maxReadBytes: config.FS_MAX_READ_BYTES },
       createMissing: true,
+      allowHardlinks: config.FS_ALLOW_HARDLINKS,
     });
     logger.info(
       { roots: files.guard.roots.map((root) => `${root.path}:${root.mode}`), procFd: files.io.procFd },
