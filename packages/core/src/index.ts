@@ -56,3 +56,4 @@ export { createRateLimiter, type RateLimiter } from './rate-limit.js';
 export { RpcError, selectTools, type ToolListEntry, ToolRegistry, type ToolResult } from './registry.js';
 export { runService } from './run-service.js';
 export { MemorySessionStore, type Session, type SessionStore } from './sessions.js';
+export { createTimeSlice, type TimeSlice } from './time-slice.js';

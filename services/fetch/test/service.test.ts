@@ -219,6 +219,30 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('every tool over 
     expect(site.hits.some((hit) => hit.path === '/private/page')).toBe(false);
   });
 
+  it('fetch: robots.txt holds for every spelling of a disallowed path; the site sees none of them', async () => {
+    const spellings = [
+      '/%70rivate/page',
+      '/%50rivate/../private/page', // the URL parser folds `..`
+      '/priv%61te/page',
+      '/%70%72%69%76%61%74%65/page',
+      '/%70%72%69%76%61%74%65/%70%61%67%65',
+      '/private/%70age',
+      '/private/page?q=1',
+    ];
+    const before = site.hits.length;
+    for (const spelling of spellings) {
+      expect(await fails(client, 'fetch', { url: url(spelling) }), spelling).toMatch(
+        /^robots\.txt of http:\/\/public\.test:\d+ disallows \/.* for this user agent/,
+      );
+    }
+    // Only robots.txt itself may have been fetched meanwhile (once, then cached).
+    expect(site.hits.slice(before).filter((hit) => hit.path !== '/robots.txt')).toEqual([]);
+    // Not the same path, so not disallowed: double encoding and an encoded slash.
+    for (const other of ['/%2570rivate/page', '/private%2Fpage']) {
+      expect((await call(client, 'fetch', { url: url(other) })).text).not.toMatch(/robots\.txt/);
+    }
+  });
+
   it('fetch: clear errors for bad input', async () => {
     expect(await fails(client, 'fetch', { url: url('/notes.txt'), start_index: 5000 })).toBe(
       'start_index 5000 is past the end of the content (total_length 21)',
