@@ -9,13 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, type Dirent, type Stats } from 'node:fs';
+import { type Dir } from 'node:fs';
 import {
   type FileHandle,
   link,
   lstat,
   mkdir,
   open,
-  readdir,
+  opendir,
   readlink,
   realpath,
   rename,
@@ -24,6 +25,8 @@ import {
   unlink,
 } from 'node:fs/promises';
 import path from 'node:path';
+
+import { createTimeSlice } from '@mcp-sse/core';
 
 import {
   type AllowedRoot,
@@ -341,7 +344,7 @@ export class SafeIo {
    */
   async writeAtomic(
     resolved: ResolvedPath,
-    data: Uint8Array | string,
+    data: Uint8Array | string | ((temp: FileHandle) => Promise<void>),
     options: WriteOptions = {},
   ): Promise<{ created: boolean }> {
     this.guard.assertWritable(resolved);
@@ -367,7 +370,8 @@ export class SafeIo {
       const handle = await this.openIn(dir, temp, CREATE_FLAGS, resolved.input, 0o666);
       tempCreated = true;
       try {
-        await handle.writeFile(data);
+        if (typeof data === 'function') await data(handle);
+        else await handle.writeFile(data);
         const keepMode = existing ? existing.mode & 0o7777 : options.mode;
         if (keepMode !== undefined) await handle.chmod(keepMode);
         await handle.sync();
@@ -478,18 +482,26 @@ export class SafeIo {
 
   private async removeTree(parent: PinnedDir, name: string, input: string, signal?: AbortSignal): Promise<number> {
     const dir = await this.openChild(parent, name, input, false);
+    const slice = createTimeSlice();
     let removed = 0;
     try {
-      for (const entry of await readdir(dir.self(), { withFileTypes: true })) {
-        signal?.throwIfAborted();
-        // Dirent types come from the directory itself; a link is unlinked, never descended into.
-        if (entry.isDirectory()) removed += await this.removeTree(dir, entry.name, input, signal);
-        else {
-          await unlink(dir.at(entry.name)).catch((error: unknown) => {
-            throw translateErrno(input, error);
-          });
-          removed += 1;
+      // Read incrementally (a huge directory is never listed whole), yielding between slices.
+      const listing = await this.openListing(dir, input);
+      try {
+        for (let entry = await listing.read(); entry !== null; entry = await listing.read()) {
+          signal?.throwIfAborted();
+          // Dirent types come from the directory itself; a link is unlinked, never descended into.
+          if (entry.isDirectory()) removed += await this.removeTree(dir, entry.name, input, signal);
+          else {
+            await unlink(dir.at(entry.name)).catch((error: unknown) => {
+              throw translateErrno(input, error);
+            });
+            removed += 1;
+          }
+          await slice.maybeYield();
         }
+      } finally {
+        await listing.close().catch(() => undefined);
       }
     } finally {
       await dir.close();
@@ -561,10 +573,13 @@ export class SafeIo {
     }
   }
 
-  /** Lists a pinned directory; entry types come from the directory, links are not followed. */
-  async list(dir: PinnedDir, input: string): Promise<Dirent[]> {
+  /**
+   * Opens a pinned directory for reading its entries a batch at a time (entry types come from the
+   * directory, links are not followed). Close it after use.
+   */
+  async openListing(dir: PinnedDir, input: string): Promise<Dir> {
     try {
-      return await readdir(dir.self(), { withFileTypes: true });
+      return await opendir(dir.self(), { bufferSize: 128 });
     } catch (error) {
       throw translateErrno(input, error);
     }
