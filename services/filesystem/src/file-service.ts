@@ -7,7 +7,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
 import { createTimeSlice, type TimeSlice } from '@mcp-sse/core';
-import { createTwoFilesPatch } from 'diff';
+import { formatPatch, structuredPatch } from 'diff';
 import mime from 'mime-types';
 
 import { GlobSet } from './glob.js';
@@ -65,6 +65,8 @@ export interface FileServiceOptions {
   allowHardlinks?: boolean;
   /** Clock for the walk time limit (tests). */
   now?: () => number;
+  /** Directory entries a call may read (tests lower it; default MAX_WALK_ENTRIES). */
+  maxWalkEntries?: number;
 }
 
 /** Why an answer is partial, in words the model can act on. */
@@ -114,6 +116,7 @@ class WalkBudget {
 
   constructor(
     readonly timeMs: number,
+    private readonly maxEntries: number,
     private readonly now: () => number,
   ) {
     this.deadline = now() + timeMs;
@@ -132,9 +135,9 @@ class WalkBudget {
   /** Counts one entry read; false (and stopped) once over the limits. */
   count(): boolean {
     if (this.stopped) return false;
-    if (this.entries >= MAX_WALK_ENTRIES) {
+    if (this.entries >= this.maxEntries) {
       this.stop(
-        `stopped after reading ${MAX_WALK_ENTRIES} directory entries (the walk limit); narrow the path or the pattern`,
+        `stopped after reading ${this.maxEntries} directory entries (the walk limit); narrow the path or the pattern`,
       );
       return false;
     }
@@ -178,6 +181,7 @@ export class FileService {
     readonly limits: Limits,
     private readonly grepBudgetMs: number,
     private readonly now: () => number,
+    private readonly maxWalkEntries: number,
   ) {}
 
   static async create(specs: readonly RootSpec[], options: FileServiceOptions): Promise<FileService> {
@@ -193,6 +197,7 @@ export class FileService {
       options.limits,
       options.grepBudgetMs ?? GREP_FILE_BUDGET_MS,
       options.now ?? (() => performance.now()),
+      options.maxWalkEntries ?? MAX_WALK_ENTRIES,
     );
   }
 
@@ -211,7 +216,7 @@ export class FileService {
   }
 
   private walkBudget(): WalkBudget {
-    return new WalkBudget(this.limits.walkTimeMs ?? DEFAULT_WALK_MS, this.now);
+    return new WalkBudget(this.limits.walkTimeMs ?? DEFAULT_WALK_MS, this.maxWalkEntries, this.now);
   }
 
   listAllowedDirectories(): { directories: { path: string; mode: AllowedRoot['mode'] }[] } {
@@ -506,26 +511,27 @@ export class FileService {
     signal?: AbortSignal,
   ): Promise<{ files: { path: string; content?: string; truncated?: boolean; error?: string }[] }> {
     let left = this.limits.maxReadBytes;
+    // Every path gets its entry whatever happens to the others: room for each entry (and an error
+    // message, which quotes the path) is set aside first, and the contents share the rest.
+    const reserve = (input: string) => 2 * jsonBytes(input) + 320;
     const bytes = this.answerBudget({ files: [] });
+    bytes.take(inputs.reduce((sum, input) => sum + reserve(input), 0));
     const files: { path: string; content?: string; truncated?: boolean; error?: string }[] = [];
     for (const input of inputs) {
       signal?.throwIfAborted();
-      // What this entry weighs besides its content (or its error message, bounded and small).
-      const overhead = jsonBytes({ path: input, content: '', truncated: true }) + 1;
       try {
-        if (left <= 0 || bytes.left - overhead <= 0) {
-          if (bytes.take(overhead)) files.push({ path: input, content: '', truncated: true });
+        if (left <= 0 || bytes.left <= 0) {
+          files.push({ path: input, content: '', truncated: true });
           continue;
         }
         const resolved = await this.io.resolve(input);
-        const slice = await this.readText(resolved, { from: 1 }, left, bytes.left - overhead, signal);
+        const slice = await this.readText(resolved, { from: 1 }, left, bytes.left, signal);
         left -= Buffer.byteLength(slice.content);
-        bytes.take(overhead + jsonStringBytes(slice.content) - 2);
+        bytes.take(jsonStringBytes(slice.content) - 2);
         files.push({ path: input, content: slice.content, truncated: slice.truncated });
       } catch (error) {
         if (!(error instanceof FsError)) throw error;
-        const entry = { path: input, error: error.message };
-        if (bytes.take(jsonBytes(entry) + 1)) files.push(entry);
+        files.push({ path: input, error: error.message });
       }
     }
     return { files };
@@ -763,7 +769,7 @@ export class FileService {
     const apply = !dryRun && updated !== original;
     if (apply) await this.io.writeAtomic(resolved, updated, { expect: stats });
     const envelope = { path: resolved.display, diff: '', applied: apply, edits: edits.length };
-    const { diff, truncation } = await boundedDiff(
+    const { diff, truncation } = boundedDiff(
       resolved.display,
       original,
       updated,
@@ -873,39 +879,94 @@ async function readBounded(handle: FileHandle, limit: number): Promise<Buffer | 
   }
 }
 
-/** How many changes the diff of an edit may explore before it gives up (it is informative only). */
-const DIFF_MAX_EDIT_LENGTH = 5_000;
-const DIFF_TIMEOUT_MS = 5_000;
+/** Context lines around each change, as `diff -u`. */
+const DIFF_CONTEXT = 4;
+/** The diff shows at most this much of the file around the changes (it is informative only). */
+const DIFF_MAX_WINDOW_CHARS = 1024 * 1024;
+const DIFF_MAX_EDIT_LENGTH = 1_000;
+/** jsdiff checks this between its steps, so it bounds the time the diff blocks the event loop. */
+const DIFF_TIMEOUT_MS = 25;
+const COMPARE_BLOCK = 64 * 1024;
+
+/** Length of the common prefix of two strings, compared a block at a time (native compares). */
+function commonPrefix(a: string, b: string): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  while (i + COMPARE_BLOCK <= max && b.startsWith(a.slice(i, i + COMPARE_BLOCK), i)) i += COMPARE_BLOCK;
+  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i += 1;
+  return i;
+}
+
+/** Length of the common suffix, not reaching into the first `floor` characters of either. */
+function commonSuffix(a: string, b: string, floor: number): number {
+  const max = Math.min(a.length, b.length) - floor;
+  let n = 0;
+  while (n + COMPARE_BLOCK <= max && b.endsWith(a.slice(a.length - n - COMPARE_BLOCK, a.length - n), b.length - n)) {
+    n += COMPARE_BLOCK;
+  }
+  while (n < max && a.charCodeAt(a.length - 1 - n) === b.charCodeAt(b.length - 1 - n)) n += 1;
+  return n;
+}
+
+function countLines(text: string, end: number): number {
+  let lines = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < end; at = text.indexOf('\n', at + 1)) lines += 1;
+  return lines;
+}
 
 /**
- * The unified diff of an edit, computed off the critical path: jsdiff's async mode yields to the
- * event loop between steps, gives up past DIFF_MAX_EDIT_LENGTH changes or DIFF_TIMEOUT_MS, and the
- * text is cut to the answer's budget. The edit itself never depends on it.
+ * The unified diff of an edit, bounded: only the window around the changes (common lines at both
+ * ends left out, as jsdiff would leave them out of its hunks) is diffed, at most
+ * DIFF_MAX_WINDOW_CHARS of it, with jsdiff's own limits on edit length and time; the text is cut to
+ * the answer's budget. The edit itself never depends on it.
  */
-async function boundedDiff(
+function boundedDiff(
   name: string,
   original: string,
   updated: string,
   room: number,
   limit: number,
-): Promise<{ diff: string; truncation: Truncation }> {
+): { diff: string; truncation: Truncation } {
   if (original === updated) return { diff: '', truncation: { truncated: false } };
-  const diff = await new Promise<string | undefined>((resolve) => {
-    createTwoFilesPatch(name, name, original, updated, 'original', 'modified', {
-      maxEditLength: DIFF_MAX_EDIT_LENGTH,
-      timeout: DIFF_TIMEOUT_MS,
-      callback: resolve,
-    });
-  });
-  if (diff === undefined) {
-    return {
-      diff: '',
-      truncation: {
-        truncated: true,
-        truncated_reason: `the change is too large to show as a diff (over ${DIFF_MAX_EDIT_LENGTH} changed lines or ${DIFF_TIMEOUT_MS} ms)`,
-      },
-    };
+  const prefix = commonPrefix(original, updated);
+  const suffix = commonSuffix(original, updated, prefix);
+  let start = original.lastIndexOf('\n', prefix - 1) + 1;
+  for (let context = 0; context < DIFF_CONTEXT && start > 0; context += 1) {
+    start = original.lastIndexOf('\n', start - 2) + 1;
   }
+  // From the end of the change to the end of its line, then DIFF_CONTEXT more lines.
+  const lineEnd = (from: number) => {
+    const newline = original.indexOf('\n', from);
+    return newline === -1 ? original.length : newline + 1;
+  };
+  let end = original.length - suffix;
+  if (end > 0 && original[end - 1] !== '\n') end = lineEnd(end);
+  for (let context = 0; context < DIFF_CONTEXT && end < original.length; context += 1) end = lineEnd(end);
+  const updatedEnd = updated.length - (original.length - end);
+  const omitted = (why: string) => ({ diff: '', truncation: { truncated: true, truncated_reason: why } });
+  if (end - start > DIFF_MAX_WINDOW_CHARS || updatedEnd - start > DIFF_MAX_WINDOW_CHARS) {
+    return omitted(`the change spans more than ${DIFF_MAX_WINDOW_CHARS} characters; the diff is not shown`);
+  }
+  const patch = structuredPatch(
+    name,
+    name,
+    original.slice(start, end),
+    updated.slice(start, updatedEnd),
+    'original',
+    'modified',
+    { context: DIFF_CONTEXT, maxEditLength: DIFF_MAX_EDIT_LENGTH, timeout: DIFF_TIMEOUT_MS },
+  );
+  if (patch === undefined) {
+    return omitted(
+      `the change is too large to show as a diff (over ${DIFF_MAX_EDIT_LENGTH} changed lines, or over ${DIFF_TIMEOUT_MS} ms to compute)`,
+    );
+  }
+  const offset = countLines(original, start);
+  for (const hunk of patch.hunks) {
+    hunk.oldStart += offset;
+    hunk.newStart += offset;
+  }
+  const diff = formatPatch(patch);
   if (jsonStringBytes(diff) <= room) return { diff, truncation: { truncated: false } };
   return { diff: cutToJsonBytes(diff, room), truncation: { truncated: true, truncated_reason: bytesReason(limit) } };
 }

@@ -35,7 +35,7 @@ export const GLOB_LIMITS = {
   /** Items in one character class. */
   classItems: 64,
   /** Steps one path may cost against all the patterns of a call (a few milliseconds at most). */
-  matchSteps: 500_000,
+  matchSteps: 200_000,
 } as const;
 
 const quote = (input: string): string => JSON.stringify(input);
@@ -233,9 +233,28 @@ function parseSegment(text: string, label: string): Segment {
   return { kind: 'tokens', tokens };
 }
 
+/** A path as matched: its segments, and each segment's code points (computed once, on demand). */
+class Subject {
+  readonly parts: string[];
+  private readonly codes: (number[] | undefined)[] = [];
+  constructor(relative: string) {
+    this.parts = relative.split('/');
+  }
+  get last(): number {
+    return this.parts.length - 1;
+  }
+  codesOf(index: number): number[] {
+    let codes = this.codes[index];
+    if (codes === undefined) {
+      codes = Array.from(this.parts[index] as string, (char) => char.codePointAt(0) ?? 0);
+      this.codes[index] = codes;
+    }
+    return codes;
+  }
+}
+
 /** Classic wildcard matching: on a mismatch, go back to the last `*` only; O(pattern × text). */
-function matchTokens(tokens: readonly Token[], text: string, budget: Budget): boolean {
-  const codes = Array.from(text, (char) => char.codePointAt(0) ?? 0);
+function matchTokens(tokens: readonly Token[], codes: readonly number[], budget: Budget): boolean {
   let t = 0;
   let s = 0;
   let starT = -1;
@@ -269,27 +288,32 @@ function matchTokens(tokens: readonly Token[], text: string, budget: Budget): bo
   return t === tokens.length;
 }
 
-function matchSegment(segment: Segment, name: string, budget: Budget): boolean {
+function matchSegment(segment: Segment, subject: Subject, index: number, budget: Budget): boolean {
   switch (segment.kind) {
     case 'one':
       return true;
     case 'literal':
       budget.spend(1 + (segment.text.length >> 3));
-      return segment.text === name;
+      return segment.text === subject.parts[index];
     case 'tokens':
-      return matchTokens(segment.tokens, name, budget);
+      return matchTokens(segment.tokens, subject.codesOf(index), budget);
     default:
       return false;
   }
 }
 
-/** The same algorithm one level up: `**` is the star, each other segment matches one path segment. */
-function matchSegments(segments: readonly Segment[], parts: readonly string[], budget: Budget): boolean {
+/**
+ * The same algorithm one level up: `**` is the star, each other segment matches one path segment.
+ * `only`: match the last segment alone (the base name).
+ */
+function matchSegments(segments: readonly Segment[], subject: Subject, only: boolean, budget: Budget): boolean {
+  const first = only ? subject.last : 0;
+  const length = subject.parts.length;
   let p = 0;
-  let s = 0;
+  let s = first;
   let starP = -1;
   let starS = 0;
-  while (s < parts.length) {
+  while (s < length) {
     budget.spend();
     const segment = segments[p];
     if (segment?.kind === 'globstar') {
@@ -298,7 +322,7 @@ function matchSegments(segments: readonly Segment[], parts: readonly string[], b
       p += 1;
       continue;
     }
-    if (segment !== undefined && matchSegment(segment, parts[s] as string, budget)) {
+    if (segment !== undefined && matchSegment(segment, subject, s, budget)) {
       p += 1;
       s += 1;
       continue;
@@ -398,12 +422,9 @@ export class Glob {
   }
 
   /** `relative` is '/'-separated, without a leading `./` (what the walks produce). */
-  match(relative: string, budget = new Budget(GLOB_LIMITS.matchSteps, quote(this.pattern))): boolean {
-    const parts = relative.split('/');
-    const name = parts.at(-1) ?? '';
-    const hit = this.expansions.some((compiled) =>
-      matchSegments(compiled.segments, compiled.base ? [name] : parts, budget),
-    );
+  match(relative: string | Subject, budget = new Budget(GLOB_LIMITS.matchSteps, quote(this.pattern))): boolean {
+    const subject = typeof relative === 'string' ? new Subject(relative) : relative;
+    const hit = this.expansions.some((compiled) => matchSegments(compiled.segments, subject, compiled.base, budget));
     return hit !== this.negate;
   }
 }
@@ -432,6 +453,7 @@ export class GlobSet {
   matchesAny(relative: string): boolean {
     const label = this.globs.length === 1 ? quote(this.globs[0]?.pattern ?? '') : 'of this call';
     const budget = new Budget(GLOB_LIMITS.matchSteps, label);
-    return this.globs.some((glob) => glob.match(relative, budget));
+    const subject = new Subject(relative);
+    return this.globs.some((glob) => glob.match(subject, budget));
   }
 }
