@@ -7,7 +7,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
 import { createTimeSlice, type TimeSlice } from '@mcp-sse/core';
-import { formatPatch, structuredPatch } from 'diff';
+import { formatPatch, type StructuredPatch, structuredPatch } from 'diff';
 import mime from 'mime-types';
 
 import { GlobSet } from './glob.js';
@@ -47,7 +47,7 @@ export const GREP_FILE_BUDGET_MS = 2_000;
 /** Most file bytes one grep_files call reads, all files together. */
 export const GREP_MAX_BYTES = 512 * 1024 * 1024;
 /** Files are read (and sent to the regex worker) in pieces of this size. */
-const GREP_CHUNK_BYTES = 1024 * 1024;
+const GREP_CHUNK_BYTES = 256 * 1024;
 const DEFAULT_RESULT_BYTES = 4 * 1024 * 1024;
 const DEFAULT_WALK_MS = 20_000;
 
@@ -664,6 +664,8 @@ export class FileService {
                 maxHits: maxMatches - matches.length + 1,
                 maxLineChars: GREP_LINE_CHARS,
                 maxSearchChars: GREP_MAX_LINE_CHARS,
+                // Hits beyond what the answer can still carry would only be dropped here.
+                maxHitChars: bytes.left,
               },
               quote(display),
               signal,
@@ -769,7 +771,7 @@ export class FileService {
     const apply = !dryRun && updated !== original;
     if (apply) await this.io.writeAtomic(resolved, updated, { expect: stats });
     const envelope = { path: resolved.display, diff: '', applied: apply, edits: edits.length };
-    const { diff, truncation } = boundedDiff(
+    const { diff, truncation } = await boundedDiff(
       resolved.display,
       original,
       updated,
@@ -883,9 +885,9 @@ async function readBounded(handle: FileHandle, limit: number): Promise<Buffer | 
 const DIFF_CONTEXT = 4;
 /** The diff shows at most this much of the file around the changes (it is informative only). */
 const DIFF_MAX_WINDOW_CHARS = 1024 * 1024;
-const DIFF_MAX_EDIT_LENGTH = 1_000;
-/** jsdiff checks this between its steps, so it bounds the time the diff blocks the event loop. */
-const DIFF_TIMEOUT_MS = 25;
+const DIFF_MAX_EDIT_LENGTH = 500;
+/** jsdiff's async mode yields to the event loop between its steps; this bounds their total. */
+const DIFF_TIMEOUT_MS = 3_000;
 const COMPARE_BLOCK = 64 * 1024;
 
 /** Length of the common prefix of two strings, compared a block at a time (native compares). */
@@ -917,16 +919,17 @@ function countLines(text: string, end: number): number {
 /**
  * The unified diff of an edit, bounded: only the window around the changes (common lines at both
  * ends left out, as jsdiff would leave them out of its hunks) is diffed, at most
- * DIFF_MAX_WINDOW_CHARS of it, with jsdiff's own limits on edit length and time; the text is cut to
- * the answer's budget. The edit itself never depends on it.
+ * DIFF_MAX_WINDOW_CHARS of it, in jsdiff's async mode (one step of the edit search per turn of the
+ * event loop) with its limits on edit length and time; the text is cut to the answer's budget. The
+ * edit itself never depends on it.
  */
-function boundedDiff(
+async function boundedDiff(
   name: string,
   original: string,
   updated: string,
   room: number,
   limit: number,
-): { diff: string; truncation: Truncation } {
+): Promise<{ diff: string; truncation: Truncation }> {
   if (original === updated) return { diff: '', truncation: { truncated: false } };
   const prefix = commonPrefix(original, updated);
   const suffix = commonSuffix(original, updated, prefix);
@@ -947,15 +950,14 @@ function boundedDiff(
   if (end - start > DIFF_MAX_WINDOW_CHARS || updatedEnd - start > DIFF_MAX_WINDOW_CHARS) {
     return omitted(`the change spans more than ${DIFF_MAX_WINDOW_CHARS} characters; the diff is not shown`);
   }
-  const patch = structuredPatch(
-    name,
-    name,
-    original.slice(start, end),
-    updated.slice(start, updatedEnd),
-    'original',
-    'modified',
-    { context: DIFF_CONTEXT, maxEditLength: DIFF_MAX_EDIT_LENGTH, timeout: DIFF_TIMEOUT_MS },
-  );
+  const patch = await new Promise<StructuredPatch | undefined>((resolve) => {
+    structuredPatch(name, name, original.slice(start, end), updated.slice(start, updatedEnd), 'original', 'modified', {
+      context: DIFF_CONTEXT,
+      maxEditLength: DIFF_MAX_EDIT_LENGTH,
+      timeout: DIFF_TIMEOUT_MS,
+      callback: resolve,
+    });
+  });
   if (patch === undefined) {
     return omitted(
       `the change is too large to show as a diff (over ${DIFF_MAX_EDIT_LENGTH} changed lines, or over ${DIFF_TIMEOUT_MS} ms to compute)`,

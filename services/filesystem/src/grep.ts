@@ -42,6 +42,8 @@ export interface GrepOptions {
   maxLineChars: number;
   /** Lines are searched in their first this many characters. */
   maxSearchChars?: number;
+  /** Stop once the hits weigh about this much (characters of text and context): the answer could not carry more. */
+  maxHitChars?: number;
 }
 
 export interface LineMatcher {
@@ -67,6 +69,8 @@ export function createLineMatcher(options: GrepOptions): LineMatcher {
   let carry = '';
   let carryFull = false; // the current line is longer than maxSearch: the rest is skipped
   let done = false;
+  let hitChars = 0;
+  const maxHitChars = options.maxHitChars ?? Infinity;
 
   const onLine = (raw: string) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
@@ -74,12 +78,15 @@ export function createLineMatcher(options: GrepOptions): LineMatcher {
     const clipped = clip(line);
     if (pending.length > 0) {
       for (const hit of pending) (hit.after as string[]).push(clipped);
+      hitChars += pending.length * (clipped.length + 4);
       pending = pending.filter((hit) => (hit.after as string[]).length < context);
     }
-    if (hits.length < options.maxHits && regex.test(line)) {
+    if (hits.length < options.maxHits && hitChars <= maxHitChars && regex.test(line)) {
       const hit: GrepHit = { line: lineNumber, text: clipped };
+      hitChars += clipped.length + 40;
       if (context > 0) {
         hit.before = before.slice();
+        for (const kept of before) hitChars += kept.length + 4;
         hit.after = [];
         pending.push(hit);
       }
@@ -89,7 +96,7 @@ export function createLineMatcher(options: GrepOptions): LineMatcher {
       before.push(clipped);
       if (before.length > context) before.shift();
     }
-    if (hits.length >= options.maxHits && pending.length === 0) done = true;
+    if ((hits.length >= options.maxHits || hitChars > maxHitChars) && pending.length === 0) done = true;
   };
 
   return {
@@ -118,8 +125,10 @@ export function createLineMatcher(options: GrepOptions): LineMatcher {
   };
 }
 
+// `__name`: the helper esbuild (tsx) inserts into functions to keep their names; under tsc it is unused.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
+const __name = (fn) => fn;
 const createLineMatcher = ${createLineMatcher.toString()};
 let matcher;
 parentPort.on('message', (message) => {
@@ -144,8 +153,8 @@ interface WorkerReply {
   error?: string;
 }
 
-/** The heap a grep worker may use: a chunk, a long line and the hits fit well within it. */
-const WORKER_HEAP_MB = 64;
+/** The heap a grep worker may use: a chunk, a long line (GREP_MAX_LINE_CHARS) and the hits fit in it. */
+const WORKER_HEAP_MB = 32;
 
 /**
  * One worker per grep call; each file is `begin`, then `push` chunks (each under the time budget).
@@ -184,7 +193,7 @@ export class RegexWorker {
     signal?.throwIfAborted();
     const worker = (this.worker ??= new Worker(WORKER_SOURCE, {
       eval: true,
-      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 4 },
     }));
     const id = (this.nextId += 1);
     const label = this.label;

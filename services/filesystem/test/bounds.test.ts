@@ -144,7 +144,7 @@ describe('bounded cost', () => {
         diff: '',
         truncated: true,
         truncated_reason:
-          'the change is too large to show as a diff (over 1000 changed lines, or over 25 ms to compute)',
+          'the change is too large to show as a diff (over 500 changed lines, or over 3000 ms to compute)',
       });
     });
 
