@@ -27,7 +27,7 @@ export interface HtmlLimits {
 
 export const HTML_LIMITS: HtmlLimits = {
   depth: 100,
-  elements: 50_000,
+  elements: 30_000,
   attributes: 32,
   attributeChars: 8192,
   titleChars: 300,

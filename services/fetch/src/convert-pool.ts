@@ -148,6 +148,10 @@ export class ConvertPool {
         worker.on('error', onError);
         worker.on('exit', onExit);
         signal?.addEventListener('abort', onAbort, { once: true });
+        if (signal?.aborted) {
+          onAbort();
+          return;
+        }
         // The body is copied once into a buffer of its own and handed over, not copied again.
         const body = new Uint8Array(request.body);
         worker.postMessage({ ...request, body, id }, [body.buffer]);

@@ -21,7 +21,7 @@ export interface ConvertRequest {
   format: FetchFormat;
   startIndex: number;
   maxLength: number;
-  /** Most bytes the content may weigh once written as a JSON string (the answer's room for it). */
+  /** Most bytes the content and the title may weigh as JSON (the answer's room for them). */
   maxContentBytes: number;
 }
 
@@ -34,6 +34,9 @@ export interface ConvertedPage {
   /** The page was cut shorter than max_length to fit the answer's byte budget. */
   cutToBudget: boolean;
 }
+
+/** A page title is cut to this many characters. */
+const TITLE_CHARS = 300;
 
 /** JSON nested deeper than this is returned as served rather than re-indented. */
 const JSON_MAX_DEPTH = 64;
@@ -133,14 +136,15 @@ export function jsonFitLength(text: string, maxBytes: number): number {
 export function convertPage(request: ConvertRequest): ConvertedPage {
   const converted = convertBody(request);
   const page = paginate(converted.content, request.startIndex, request.maxLength);
+  const title = converted.title === undefined ? undefined : converted.title.slice(0, TITLE_CHARS);
+  const room = request.maxContentBytes - (title === undefined ? 0 : Buffer.byteLength(JSON.stringify(title)) + 10);
   // At least one character, so that next_start_index always moves on.
-  const fit = Math.max(jsonFitLength(page.content, request.maxContentBytes), Math.min(page.content.length, 1));
+  const fit = Math.max(jsonFitLength(page.content, room), Math.min(page.content.length, 1));
   let cutToBudget = false;
   if (fit < page.content.length) {
     cutToBudget = true;
     page.content = page.content.slice(0, fit);
     page.next_start_index = page.start_index + fit;
   }
-  const title = converted.title === undefined ? undefined : converted.title.slice(0, 300);
   return { ...(title === undefined ? {} : { title }), ...page, cutToBudget };
 }

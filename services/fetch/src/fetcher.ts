@@ -57,8 +57,8 @@ export interface FetcherOptions {
   maxBodyBytes: number;
 }
 
-/** Room kept in a page result for what is only known after conversion: the title (capped at 300 characters), a reason. */
-const LATE_FIELDS_BYTES = 6 * 300 + 600;
+/** Room kept in a page result for the truncation reason (the worker makes room for the title itself). */
+const LATE_FIELDS_BYTES = 300;
 
 const utf8Bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 

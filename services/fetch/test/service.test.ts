@@ -387,3 +387,72 @@ describe('plain JSON-RPC and operator switches', () => {
     }
   });
 });
+
+describe('answers stop at MCP_MAX_RESULT_BYTES', () => {
+  const BUDGET = 64 * 1024;
+  // Half a megabyte of text in which every character weighs two to six bytes of JSON.
+  const heavy = '"\\\u0001é'.repeat(128 * 1024);
+
+  beforeAll(() => {
+    site.route('/heavy.txt', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(heavy);
+    });
+  });
+
+  it('fetch cuts the page to the budget, says so, and the pages still add up to the document', async () => {
+    const svc = await startService(testService(), { env: { MCP_MAX_RESULT_BYTES: String(BUDGET) } });
+    const client = await connectClient(svc.url, 'streamable-http');
+    try {
+      const parts: string[] = [];
+      let start: number | undefined = 0;
+      for (let page = 0; page < 3 && start !== undefined; page += 1) {
+        const result = await call(client, 'fetch', {
+          url: url('/heavy.txt'),
+          format: 'raw',
+          max_length: 1_000_000,
+          start_index: start,
+        });
+        expect(result.isError, result.text).toBe(false);
+        expect(result.text.length).toBeLessThanOrEqual(BUDGET);
+        expect(result.structured).toMatchObject({
+          truncated: true,
+          truncated_reason: 'this page was cut to fit the answer (MCP_MAX_RESULT_BYTES): continue at next_start_index',
+        });
+        parts.push(result.structured['content'] as string);
+        start = result.structured['next_start_index'] as number | undefined;
+      }
+      expect(heavy.startsWith(parts.join(''))).toBe(true);
+      expect(parts.join('').length).toBe(start);
+    } finally {
+      await client.close();
+      await svc.close();
+    }
+  });
+
+  it('fetch_many shares the budget: the whole answer stays under it, whatever the pages', async () => {
+    const svc = await startService(testService(), {
+      env: { MCP_MAX_RESULT_BYTES: String(BUDGET), FETCH_MAX_URLS: '40' },
+    });
+    const client = await connectClient(svc.url, 'streamable-http');
+    try {
+      const urls = [
+        ...Array.from({ length: 30 }, () => url('/heavy.txt')),
+        url('/zlib'),
+        url('/private/page'),
+        'http://127.0.0.1:1/',
+      ];
+      const result = await call(client, 'fetch_many', { urls, format: 'raw', max_length: 1_000_000 });
+      expect(result.isError, result.text.slice(0, 300)).toBe(false);
+      expect(result.text.length).toBeLessThanOrEqual(BUDGET);
+      const results = result.structured['results'] as { ok: boolean; truncated?: boolean; content?: string }[];
+      expect(results).toHaveLength(urls.length);
+      expect(results.slice(0, 31).every((page) => page.ok && page.truncated && (page.content ?? '').length > 0)).toBe(
+        true,
+      );
+      expect(results.slice(31).map((page) => page.ok)).toEqual([false, false]);
+    } finally {
+      await client.close();
+      await svc.close();
+    }
+  });
+});
