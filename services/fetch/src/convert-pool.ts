@@ -28,7 +28,7 @@ interface Reply {
 }
 
 function spawn(heapMb: number): Worker {
-  const resourceLimits = { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 16 };
+  const resourceLimits = { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 8 };
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
     // Running from source (tests, tsx): the worker's TypeScript goes through tsx's loader as well.
@@ -152,9 +152,14 @@ export class ConvertPool {
           onAbort();
           return;
         }
-        // The body is copied once into a buffer of its own and handed over, not copied again.
-        const body = new Uint8Array(request.body);
-        worker.postMessage({ ...request, body, id }, [body.buffer]);
+        // Handed over, not copied, when the body owns its memory (a concatenated response body does).
+        const source = request.body;
+        const whole =
+          source.buffer instanceof ArrayBuffer &&
+          source.byteOffset === 0 &&
+          source.byteLength === source.buffer.byteLength;
+        const body = whole ? source : new Uint8Array(source);
+        worker.postMessage({ ...request, body, id }, [body.buffer as ArrayBuffer]);
       });
       return page;
     } finally {

@@ -55,6 +55,41 @@ export interface FetcherOptions {
   closeConverter?: () => Promise<void>;
   /** FETCH_MAX_BODY_BYTES, for the message when a body was cut. */
   maxBodyBytes: number;
+  /** Pages in flight (fetched, waiting for or in conversion) across all calls; each holds its body. */
+  maxInFlight?: number;
+}
+
+/** Pages in flight across the whole service by default: bodies held at once are at most this many. */
+export const MAX_PAGES_IN_FLIGHT = 8;
+
+/** A counting semaphore: at most `limit` holders; the others wait in order (or give up on abort). */
+function createLimiter(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> => {
+    while (active >= limit) {
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const index = waiting.indexOf(wake);
+          if (index !== -1) waiting.splice(index, 1);
+          reject(new FetchError('CANCELLED', 'the fetch was cancelled while waiting for its turn'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiting.push(wake);
+      });
+    }
+    active += 1;
+    try {
+      return await work();
+    } finally {
+      active -= 1;
+      waiting.shift()?.();
+    }
+  };
 }
 
 /** Room kept in a page result for the truncation reason (the worker makes room for the title itself). */
@@ -62,9 +97,16 @@ const LATE_FIELDS_BYTES = 300;
 
 const utf8Bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
-export function createFetcher({ client, robots, convert, closeConverter, maxBodyBytes }: FetcherOptions): Fetcher {
+export function createFetcher(options: FetcherOptions): Fetcher {
+  const { client, robots, convert, closeConverter, maxBodyBytes } = options;
+  const inFlight = createLimiter(options.maxInFlight ?? MAX_PAGES_IN_FLIGHT);
   return {
-    async fetchPage(url, options) {
+    fetchPage: (url, pageOptions) => inFlight(pageOptions.signal, () => fetchOne(url, pageOptions)),
+    close: () => closeConverter?.() ?? Promise.resolve(),
+  };
+
+  async function fetchOne(url: string, options: FetchPageOptions): Promise<FetchPageResult> {
+    {
       const response = await client.get(url, {
         headers: options.headers,
         signal: options.signal,
@@ -125,9 +167,8 @@ export function createFetcher({ client, robots, convert, closeConverter, maxBody
       if (rest.next_start_index === undefined) delete result.next_start_index;
       if (reasons.length > 0) result.truncated_reason = reasons.join('; ');
       return result;
-    },
-    close: () => closeConverter?.() ?? Promise.resolve(),
-  };
+    }
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
