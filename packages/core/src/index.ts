@@ -57,3 +57,4 @@ export { type ToolListEntry } from './registry/tool-catalog.js';
 export { type ToolResult } from './registry/tool-result.js';
 export { runService } from './run-service.js';
 export { MemorySessionStore, type Session, type SessionStore } from './sessions/session.js';
+export { createTimeSlice, type TimeSlice } from './time-slice.js';

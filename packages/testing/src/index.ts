@@ -2,6 +2,7 @@ export { type ClientTransportKind, connectClient, type ConnectOptions } from './
 export { parseEnvFile, variablesWithoutComment } from './env-file.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
 export { connectWithOAuth, MemoryOAuthProvider, PageAgent } from './oauth-client.js';
+export { probeResponsiveness, type ResponsivenessProbe, type ResponsivenessReport } from './responsiveness.js';
 export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
 export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';
 export { openSseStream, parseSseEvents, type SseEvent, type SseStream } from './sse-stream.js';

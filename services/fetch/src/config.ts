@@ -34,6 +34,8 @@ export const configSchema = baseConfigSchema.extend({
   FETCH_DEFAULT_MAX_LENGTH: int(100, 1_000_000, 20_000),
   FETCH_CONCURRENCY: int(1, 32, 4),
   FETCH_MAX_URLS: int(1, 100, 20),
+  /** Longest the conversion of one page (HTML to markdown, JSON formatting) may take, in its worker. */
+  FETCH_CONVERT_TIMEOUT_MS: int(100, 120_000, 10_000),
   FETCH_IGNORE_ROBOTS: envBoolean(false),
   FETCH_ROBOTS_CACHE_TTL_MS: int(0, 7 * 24 * 3_600_000, 3_600_000),
   FETCH_ALLOW_PRIVATE: envBoolean(false),

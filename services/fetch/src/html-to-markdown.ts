@@ -2,10 +2,15 @@ import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import TurndownService from 'turndown';
 
+import { boundHtml, STRIPPED as STRIPPED_SET } from './bound-html.js';
+
 /**
- * HTML → main content → markdown or text. The page is parsed with linkedom, every link and image is
- * made absolute against the page's final URL (or its <base>), readability picks the main content
- * (the body when it finds nothing), and turndown writes markdown.
+ * HTML → main content → markdown or text. The page is first re-written with bounded depth, element
+ * count and attributes (bound-html.ts: a linear pass, so no page can make the DOM work below slow),
+ * parsed with linkedom, every link and image made absolute against the page's final URL (or its
+ * <base>), readability picks the main content (the body when it finds nothing, or when the page has
+ * more than READABILITY_MAX_ELEMENTS elements), and turndown writes markdown. Every step is linear
+ * or bounded by those limits; the conversion runs in a worker thread (convert-pool.ts) all the same.
  */
 
 export interface ExtractedContent {
@@ -42,31 +47,21 @@ interface MiniDocument {
 
 /** linkedom's typings name DOM types this Node-only project does not load; this is the part used. */
 function parseDocument(html: string): MiniDocument {
-  return (parseHTML(normalizeDocument(html)) as unknown as { document: MiniDocument }).document;
+  return (parseHTML(boundHtml(html)) as unknown as { document: MiniDocument }).document;
 }
+
+/**
+ * Readability is superlinear on large documents (17 s on 44 000 elements): past this many elements
+ * the whole body is used. Counted here: its own maxElemsToParse counts getElementsByTagName('*'),
+ * which linkedom answers with 0.
+ */
+export const READABILITY_MAX_ELEMENTS = 10_000;
 
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 
-/**
- * Elements that never carry readable content (and may carry active content). Form controls go, but
- * not <form> itself: some frameworks (ASP.NET WebForms) wrap the whole page in one.
- */
-const STRIPPED = [
-  'script',
-  'style',
-  'noscript',
-  'template',
-  'iframe',
-  'object',
-  'embed',
-  'canvas',
-  'svg',
-  'input',
-  'select',
-  'textarea',
-  'button',
-];
+/** Dropped by boundHtml already; turndown is told too, for HTML that did not come through it. */
+const STRIPPED = [...STRIPPED_SET];
 
 const URL_ATTRIBUTES: [selector: string, attribute: string][] = [
   ['a[href]', 'href'],
@@ -80,25 +75,6 @@ const URL_ATTRIBUTES: [selector: string, attribute: string][] = [
   ['blockquote[cite]', 'cite'],
   ['q[cite]', 'cite'],
 ];
-
-/** linkedom needs <html><head><body>; real pages sometimes omit them (HTML allows it). */
-function normalizeDocument(html: string): string {
-  if (/<html[\s>]/i.test(html) && /<head[\s>]/i.test(html) && /<body[\s>]/i.test(html)) return html;
-  const keep: string[] = [];
-  let rest = html
-    .replace(/<!doctype[^>]*>/gi, '')
-    .replace(/<\/?html[^>]*>/gi, '')
-    .replace(/<\/?body[^>]*>/gi, '')
-    .replace(/<head[^>]*>([\s\S]*?)<\/head>/i, (_match, inner: string) => {
-      keep.push(inner);
-      return '';
-    });
-  rest = rest.replace(/<title[^>]*>[\s\S]*?<\/title>|<base\s[^>]*>/gi, (match) => {
-    keep.push(match);
-    return '';
-  });
-  return `<!DOCTYPE html><html><head>${keep.join('')}</head><body>${rest}</body></html>`;
-}
 
 function absolutize(value: string, base: URL): string | undefined {
   const trimmed = value.trim();
@@ -138,7 +114,6 @@ export function extractMainContent(html: string, pageUrl: string): ExtractedCont
     if (resolved !== undefined && !resolved.startsWith('mailto:')) base = new URL(resolved);
   }
 
-  for (const element of document.querySelectorAll(STRIPPED.join(','))) element.remove();
   for (const [selector, attribute] of URL_ATTRIBUTES) {
     for (const element of document.querySelectorAll(selector)) {
       const absolute = absolutize(element.getAttribute(attribute) ?? '', base);
@@ -156,13 +131,14 @@ export function extractMainContent(html: string, pageUrl: string): ExtractedCont
   // Readability rewrites the document it is given, so keep the body for the fallback first.
   const bodyHtml = document.body?.innerHTML ?? '';
   let article: ReturnType<Readability['parse']> = null;
-  try {
-    article = new Readability(document, {
-      keepClasses: false,
-    }).parse();
-  } catch {
-    // Readability throws on some malformed trees; the body is still usable.
-    article = null;
+  const elements = Array.from(document.querySelectorAll('*')).length;
+  if (elements <= READABILITY_MAX_ELEMENTS) {
+    try {
+      article = new Readability(document, { keepClasses: false }).parse();
+    } catch {
+      // Readability throws on some malformed trees; the body is still usable.
+      article = null;
+    }
   }
   const articleText = article?.textContent?.trim() ?? '';
   if (article && article.content && articleText.length > 0) {
@@ -189,14 +165,31 @@ function elementChildren(node: MiniNode): MiniNode[] {
   return Array.from(node.childNodes).filter((child) => child.nodeType === ELEMENT_NODE);
 }
 
+// Table facts are computed once per table and row (WeakMaps), so a giant table costs linear time;
+// asked per cell, as turndown's rules do, they were quadratic.
+const tableOf = new WeakMap<MiniNode, MiniNode | null>();
+const rowsOf = new WeakMap<MiniNode, MiniNode[]>();
+const layoutOf = new WeakMap<MiniNode, boolean>();
+const firstCellOf = new WeakMap<MiniNode, MiniNode | undefined>();
+
+/** The nearest enclosing table (depth is bounded by boundHtml, and the answer is cached). */
 function closestTable(node: MiniNode): MiniNode | undefined {
+  const cached = tableOf.get(node);
+  if (cached !== undefined) return cached ?? undefined;
+  let found: MiniNode | null = null;
   for (let current = node.parentNode; current; current = current.parentNode) {
-    if (current.nodeName === 'TABLE') return current;
+    if (current.nodeName === 'TABLE') {
+      found = current;
+      break;
+    }
   }
-  return undefined;
+  tableOf.set(node, found);
+  return found ?? undefined;
 }
 
 function tableRows(table: MiniNode): MiniNode[] {
+  const cached = rowsOf.get(table);
+  if (cached) return cached;
   const rows: MiniNode[] = [];
   for (const child of elementChildren(table)) {
     if (child.nodeName === 'TR') rows.push(child);
@@ -204,13 +197,18 @@ function tableRows(table: MiniNode): MiniNode[] {
       rows.push(...elementChildren(child).filter((row) => row.nodeName === 'TR'));
     }
   }
+  rowsOf.set(table, rows);
   return rows;
 }
 
 /** A table with at most one cell is layout (a framed note), not data: keep its content as is. */
 function isLayoutTable(table: MiniNode): boolean {
+  const cached = layoutOf.get(table);
+  if (cached !== undefined) return cached;
   const rows = tableRows(table);
-  return rows.length <= 1 && rows.every((row) => elementChildren(row).filter(isCell).length <= 1);
+  const layout = rows.length <= 1 && rows.every((row) => elementChildren(row).filter(isCell).length <= 1);
+  layoutOf.set(table, layout);
+  return layout;
 }
 
 function isDataTableNode(node: MiniNode, names: string[]): boolean {
@@ -219,9 +217,15 @@ function isDataTableNode(node: MiniNode, names: string[]): boolean {
   return table !== undefined && !isLayoutTable(table);
 }
 
+function firstCell(row: MiniNode): MiniNode | undefined {
+  if (firstCellOf.has(row)) return firstCellOf.get(row);
+  const first = elementChildren(row).find(isCell);
+  firstCellOf.set(row, first);
+  return first;
+}
+
 function tableCell(content: string, cell: MiniNode): string {
-  const cells = elementChildren(cell.parentNode ?? cell).filter(isCell);
-  const prefix = cells.indexOf(cell) === 0 ? '| ' : ' ';
+  const prefix = firstCell(cell.parentNode ?? cell) === cell ? '| ' : ' ';
   return `${prefix}${content
     .trim()
     .replace(/\s*\n+\s*/g, ' ')

@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
-
-import type robotsParserModule from 'robots-parser';
-
 import { FetchError } from './fetch-error.js';
+import { decideRobots, parseRobotsTxt, productToken, type RobotsRules } from './robots-rules.js';
 
 /**
  * robots.txt, per RFC 9309: 2xx is parsed, 4xx means no rules, 5xx means "assume complete
@@ -32,13 +29,7 @@ export interface RobotsCheckerOptions {
   maxOrigins?: number;
 }
 
-// robots-parser is CommonJS whose typings declare an ES default export; require() gets the function itself.
-type RobotsParser = typeof robotsParserModule.default;
-const robotsParser = createRequire(import.meta.url)('robots-parser') as RobotsParser;
-
-type Robot = ReturnType<RobotsParser>;
-
-type Rules = { kind: 'parsed'; robot: Robot } | { kind: 'allow-all' } | { kind: 'disallow-all'; status: number };
+type Rules = { kind: 'parsed'; rules: RobotsRules } | { kind: 'allow-all' } | { kind: 'disallow-all'; status: number };
 
 export interface RobotsChecker {
   /** Throws FetchError('ROBOTS') when the URL's robots.txt disallows it for our user agent. */
@@ -73,13 +64,13 @@ export function createRobotsChecker(options: RobotsCheckerOptions): RobotsChecke
   const now = options.now ?? Date.now;
   const maxOrigins = options.maxOrigins ?? 1000;
   const cache = new Map<string, { expires: number; rules: Promise<Rules> }>();
+  const token = productToken(options.userAgent);
   let fetchCount = 0;
 
   async function load(robotsUrl: URL): Promise<Rules> {
     fetchCount += 1;
     const file = await options.fetchRobots(robotsUrl);
-    if (file.status >= 200 && file.status < 300)
-      return { kind: 'parsed', robot: robotsParser(robotsUrl.href, file.body) };
+    if (file.status >= 200 && file.status < 300) return { kind: 'parsed', rules: parseRobotsTxt(file.body, token) };
     // 429 is "unavailable" in spirit: treat like a server error.
     if (file.status >= 500 || file.status === 429) return { kind: 'disallow-all', status: file.status };
     return { kind: 'allow-all' };
@@ -123,8 +114,8 @@ export function createRobotsChecker(options: RobotsCheckerOptions): RobotsChecke
             `(RFC 9309); try again later or ${hint}`,
         );
       }
-      // undefined means the URL is not covered by this file (never for a same-origin URL): allow.
-      if (rules.robot.isAllowed(url.href, options.userAgent) === false) {
+      const decision = await decideRobots(rules.rules, `${url.pathname}${url.search}`);
+      if (!decision.allowed) {
         throw new FetchError(
           'ROBOTS',
           `robots.txt of ${url.origin} disallows ${url.pathname}${url.search} for this user agent ` +

@@ -1,6 +1,7 @@
 import { defineService } from '@mcp-sse/core';
 
 import { type Config, configSchema } from './config.js';
+import { ConvertPool } from './convert-pool.js';
 import { createFetcher, robotsFetcherFor } from './fetcher.js';
 import { createHttpClient } from './http-client.js';
 import { createRobotsChecker } from './robots.js';
@@ -71,8 +72,20 @@ export function createFetchService(options: FetchServiceOptions = {}) {
       );
       if (config.FETCH_ALLOW_PRIVATE)
         logger.warn('FETCH_ALLOW_PRIVATE=true: private and loopback addresses can be fetched');
-      return { fetcher: createFetcher({ client, robots }) };
+      // Two conversion workers with 96 MB heaps: a hostile page costs at most that, beside the service.
+      const pool = new ConvertPool({ size: 2, timeoutMs: config.FETCH_CONVERT_TIMEOUT_MS, heapMb: 96 });
+      pool.warm(1);
+      return {
+        fetcher: createFetcher({
+          client,
+          robots,
+          convert: pool.convert,
+          closeConverter: () => pool.close(),
+          maxBodyBytes: config.FETCH_MAX_BODY_BYTES,
+        }),
+      };
     },
+    close: (deps) => deps.fetcher.close(),
   });
 }
 

@@ -219,6 +219,30 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('every tool over 
     expect(site.hits.some((hit) => hit.path === '/private/page')).toBe(false);
   });
 
+  it('fetch: robots.txt holds for every spelling of a disallowed path; the site sees none of them', async () => {
+    const spellings = [
+      '/%70rivate/page',
+      '/%50rivate/../private/page', // the URL parser folds `..`
+      '/priv%61te/page',
+      '/%70%72%69%76%61%74%65/page',
+      '/%70%72%69%76%61%74%65/%70%61%67%65',
+      '/private/%70age',
+      '/private/page?q=1',
+    ];
+    const before = site.hits.length;
+    for (const spelling of spellings) {
+      expect(await fails(client, 'fetch', { url: url(spelling) }), spelling).toMatch(
+        /^robots\.txt of http:\/\/public\.test:\d+ disallows \/.* for this user agent/,
+      );
+    }
+    // Only robots.txt itself may have been fetched meanwhile (once, then cached).
+    expect(site.hits.slice(before).filter((hit) => hit.path !== '/robots.txt')).toEqual([]);
+    // Not the same path, so not disallowed: double encoding and an encoded slash.
+    for (const other of ['/%2570rivate/page', '/private%2Fpage']) {
+      expect((await call(client, 'fetch', { url: url(other) })).text).not.toMatch(/robots\.txt/);
+    }
+  });
+
   it('fetch: clear errors for bad input', async () => {
     expect(await fails(client, 'fetch', { url: url('/notes.txt'), start_index: 5000 })).toBe(
       'start_index 5000 is past the end of the content (total_length 21)',
@@ -330,6 +354,9 @@ describe('plain JSON-RPC and operator switches', () => {
     const svc = await startService(testService(), { env: { MCP_TOOL_TIMEOUT_MS: '1500', FETCH_TIMEOUT_MS: '10000' } });
     const client = await connectClient(svc.url, 'streamable-http');
     try {
+      // A conversion worker loads first (slowly under tsx, within this short call timeout): poll until
+      // one answers, since that is not what is measured here.
+      while ((await call(client, 'fetch', { url: url('/notes.txt') })).isError);
       const output = await ok(client, 'fetch_many', { urls: [url('/notes.txt'), url('/hang')] });
       expect(output['succeeded']).toBe(1);
       expect((output['results'] as unknown[])[1]).toEqual({
@@ -356,6 +383,75 @@ describe('plain JSON-RPC and operator switches', () => {
       expect(body.result.content[0]?.text).toBe('refused: public.test is listed in FETCH_DENIED_HOSTS');
       expect(dns.calls.length).toBe(calls);
     } finally {
+      await svc.close();
+    }
+  });
+});
+
+describe('answers stop at MCP_MAX_RESULT_BYTES', () => {
+  const BUDGET = 64 * 1024;
+  // Half a megabyte of text in which every character weighs two to six bytes of JSON.
+  const heavy = '"\\\u0001é'.repeat(128 * 1024);
+
+  beforeAll(() => {
+    site.route('/heavy.txt', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(heavy);
+    });
+  });
+
+  it('fetch cuts the page to the budget, says so, and the pages still add up to the document', async () => {
+    const svc = await startService(testService(), { env: { MCP_MAX_RESULT_BYTES: String(BUDGET) } });
+    const client = await connectClient(svc.url, 'streamable-http');
+    try {
+      const parts: string[] = [];
+      let start: number | undefined = 0;
+      for (let page = 0; page < 3 && start !== undefined; page += 1) {
+        const result = await call(client, 'fetch', {
+          url: url('/heavy.txt'),
+          format: 'raw',
+          max_length: 1_000_000,
+          start_index: start,
+        });
+        expect(result.isError, result.text).toBe(false);
+        expect(result.text.length).toBeLessThanOrEqual(BUDGET);
+        expect(result.structured).toMatchObject({
+          truncated: true,
+          truncated_reason: 'this page was cut to fit the answer (MCP_MAX_RESULT_BYTES): continue at next_start_index',
+        });
+        parts.push(result.structured['content'] as string);
+        start = result.structured['next_start_index'] as number | undefined;
+      }
+      expect(heavy.startsWith(parts.join(''))).toBe(true);
+      expect(parts.join('').length).toBe(start);
+    } finally {
+      await client.close();
+      await svc.close();
+    }
+  });
+
+  it('fetch_many shares the budget: the whole answer stays under it, whatever the pages', async () => {
+    const svc = await startService(testService(), {
+      env: { MCP_MAX_RESULT_BYTES: String(BUDGET), FETCH_MAX_URLS: '40' },
+    });
+    const client = await connectClient(svc.url, 'streamable-http');
+    try {
+      const urls = [
+        ...Array.from({ length: 30 }, () => url('/heavy.txt')),
+        url('/zlib'),
+        url('/private/page'),
+        'http://127.0.0.1:1/',
+      ];
+      const result = await call(client, 'fetch_many', { urls, format: 'raw', max_length: 1_000_000 });
+      expect(result.isError, result.text.slice(0, 300)).toBe(false);
+      expect(result.text.length).toBeLessThanOrEqual(BUDGET);
+      const results = result.structured['results'] as { ok: boolean; truncated?: boolean; content?: string }[];
+      expect(results).toHaveLength(urls.length);
+      expect(results.slice(0, 31).every((page) => page.ok && page.truncated && (page.content ?? '').length > 0)).toBe(
+        true,
+      );
+      expect(results.slice(31).map((page) => page.ok)).toEqual([false, false]);
+    } finally {
+      await client.close();
       await svc.close();
     }
   });

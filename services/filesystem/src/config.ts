@@ -1,4 +1,4 @@
-import { baseConfigSchema } from '@mcp-sse/core';
+import { baseConfigSchema, envBoolean } from '@mcp-sse/core';
 import { z } from 'zod';
 
 import { parseAllowedPaths } from './path-guard.js';
@@ -32,6 +32,8 @@ export const configObjectSchema = baseConfigSchema.extend({
     .min(1024)
     .max(256 * MIB)
     .default(256 * 1024),
+  /** Files with more than one hard link may have another name outside the roots: refused unless true. */
+  FS_ALLOW_HARDLINKS: envBoolean(false),
 });
 
 export const configSchema = configObjectSchema

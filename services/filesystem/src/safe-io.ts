@@ -9,13 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, type Dirent, type Stats } from 'node:fs';
+import { type Dir } from 'node:fs';
 import {
   type FileHandle,
   link,
   lstat,
   mkdir,
   open,
-  readdir,
+  opendir,
   readlink,
   realpath,
   rename,
@@ -24,6 +25,8 @@ import {
   unlink,
 } from 'node:fs/promises';
 import path from 'node:path';
+
+import { createTimeSlice } from '@mcp-sse/core';
 
 import {
   type AllowedRoot,
@@ -124,6 +127,23 @@ export interface SafeIoOptions {
   /** Use /proc/self/fd (Linux). Default: detected. false forces the path-based fallback (tests). */
   procFd?: boolean;
   hooks?: SafeIoHooks;
+  /** Read and replace regular files that have more than one hard link (FS_ALLOW_HARDLINKS). Default false. */
+  allowHardlinks?: boolean;
+}
+
+/**
+ * A hard link is a second name for the same file, and nothing in the file says where its other names
+ * are: one inside a root may name a file outside every root. So, unless allowed, a regular file with
+ * more than one link is neither read nor replaced. The count comes from the same stat that is used
+ * for the operation (fstat of the opened descriptor for reads), so no swap can slip in between.
+ */
+export function hardLinkRefusal(input: string, stats: Pick<Stats, 'nlink' | 'isFile'>): FsError | undefined {
+  if (!stats.isFile() || stats.nlink <= 1) return undefined;
+  return new FsError(
+    'FORBIDDEN',
+    `${quote(input)} has ${stats.nlink} hard links; files with more than one link are refused, because another ` +
+      'link may be outside the allowed directories (FS_ALLOW_HARDLINKS=true allows them)',
+  );
 }
 
 export class SafeIo {
@@ -132,7 +152,15 @@ export class SafeIo {
     private readonly rootDirs: ReadonlyMap<AllowedRoot, PinnedDir>,
     readonly procFd: boolean,
     readonly hooks: SafeIoHooks,
+    readonly allowHardlinks: boolean,
   ) {}
+
+  /** Throws when `stats` is a multiply-linked regular file and those are not allowed. */
+  assertLinks(input: string, stats: Pick<Stats, 'nlink' | 'isFile'>): void {
+    if (this.allowHardlinks) return;
+    const refusal = hardLinkRefusal(input, stats);
+    if (refusal) throw refusal;
+  }
 
   /** Opens every root once and checks that each is still the directory the guard resolved. */
   static async open(guard: PathGuard, options: SafeIoOptions = {}): Promise<SafeIo> {
@@ -157,7 +185,7 @@ export class SafeIo {
       guard.roots.forEach((root, index) => {
         dirs.set(root, new PinnedDir(handles[index] as FileHandle, root.real, root, procFd, false));
       });
-      return new SafeIo(guard, dirs, procFd, options.hooks ?? {});
+      return new SafeIo(guard, dirs, procFd, options.hooks ?? {}, options.allowHardlinks ?? false);
     } catch (error) {
       await Promise.all(handles.map((handle) => handle.close()));
       throw error;
@@ -278,6 +306,7 @@ export class SafeIo {
       const stats = await handle.stat();
       if (stats.isDirectory()) throw new FsError('INVALID_INPUT', `${quote(resolved.input)} is a directory`);
       if (!stats.isFile()) throw new FsError('INVALID_INPUT', `${quote(resolved.input)} is not a regular file`);
+      this.assertLinks(resolved.input, stats);
       return { handle, stats };
     } catch (error) {
       await handle.close();
@@ -315,7 +344,7 @@ export class SafeIo {
    */
   async writeAtomic(
     resolved: ResolvedPath,
-    data: Uint8Array | string,
+    data: Uint8Array | string | ((temp: FileHandle) => Promise<void>),
     options: WriteOptions = {},
   ): Promise<{ created: boolean }> {
     this.guard.assertWritable(resolved);
@@ -335,10 +364,14 @@ export class SafeIo {
       if (existing !== undefined && !existing.isFile()) {
         throw new FsError('INVALID_INPUT', `${quote(resolved.input)} is not a regular file`);
       }
+      // rename() below replaces the name and never writes into the old file, so even an allowed hard
+      // link cannot carry a write outside; a refused one is left as it is.
+      if (existing !== undefined) this.assertLinks(resolved.input, existing);
       const handle = await this.openIn(dir, temp, CREATE_FLAGS, resolved.input, 0o666);
       tempCreated = true;
       try {
-        await handle.writeFile(data);
+        if (typeof data === 'function') await data(handle);
+        else await handle.writeFile(data);
         const keepMode = existing ? existing.mode & 0o7777 : options.mode;
         if (keepMode !== undefined) await handle.chmod(keepMode);
         await handle.sync();
@@ -449,18 +482,26 @@ export class SafeIo {
 
   private async removeTree(parent: PinnedDir, name: string, input: string, signal?: AbortSignal): Promise<number> {
     const dir = await this.openChild(parent, name, input, false);
+    const slice = createTimeSlice();
     let removed = 0;
     try {
-      for (const entry of await readdir(dir.self(), { withFileTypes: true })) {
-        signal?.throwIfAborted();
-        // Dirent types come from the directory itself; a link is unlinked, never descended into.
-        if (entry.isDirectory()) removed += await this.removeTree(dir, entry.name, input, signal);
-        else {
-          await unlink(dir.at(entry.name)).catch((error: unknown) => {
-            throw translateErrno(input, error);
-          });
-          removed += 1;
+      // Read incrementally (a huge directory is never listed whole), yielding between slices.
+      const listing = await this.openListing(dir, input);
+      try {
+        for (let entry = await listing.read(); entry !== null; entry = await listing.read()) {
+          signal?.throwIfAborted();
+          // Dirent types come from the directory itself; a link is unlinked, never descended into.
+          if (entry.isDirectory()) removed += await this.removeTree(dir, entry.name, input, signal);
+          else {
+            await unlink(dir.at(entry.name)).catch((error: unknown) => {
+              throw translateErrno(input, error);
+            });
+            removed += 1;
+          }
+          await slice.maybeYield();
         }
+      } finally {
+        await listing.close().catch(() => undefined);
       }
     } finally {
       await dir.close();
@@ -532,10 +573,13 @@ export class SafeIo {
     }
   }
 
-  /** Lists a pinned directory; entry types come from the directory, links are not followed. */
-  async list(dir: PinnedDir, input: string): Promise<Dirent[]> {
+  /**
+   * Opens a pinned directory for reading its entries a batch at a time (entry types come from the
+   * directory, links are not followed). Close it after use.
+   */
+  async openListing(dir: PinnedDir, input: string): Promise<Dir> {
     try {
-      return await readdir(dir.self(), { withFileTypes: true });
+      return await opendir(dir.self(), { bufferSize: 128 });
     } catch (error) {
       throw translateErrno(input, error);
     }
@@ -558,12 +602,15 @@ export class SafeIo {
   /** Opens a regular file inside a pinned directory for reading (never through a link). */
   async openFileIn(dir: PinnedDir, name: string, input: string): Promise<{ handle: FileHandle; stats: Stats }> {
     const handle = await this.openIn(dir, name, READ_FLAGS, input);
-    const stats = await handle.stat();
-    if (!stats.isFile()) {
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new FsError('INVALID_INPUT', `${quote(input)} is not a regular file`);
+      this.assertLinks(input, stats);
+      return { handle, stats };
+    } catch (error) {
       await handle.close();
-      throw new FsError('INVALID_INPUT', `${quote(input)} is not a regular file`);
+      throw error;
     }
-    return { handle, stats };
   }
 }
 

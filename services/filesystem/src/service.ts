@@ -18,8 +18,15 @@ export const service = defineService<Config, Deps>({
   tools,
   createContext: async (config, logger) => {
     const files = await FileService.create(config.ALLOWED_PATHS, {
-      limits: { maxFileBytes: config.FS_MAX_FILE_BYTES, maxReadBytes: config.FS_MAX_READ_BYTES },
+      limits: {
+        maxFileBytes: config.FS_MAX_FILE_BYTES,
+        maxReadBytes: config.FS_MAX_READ_BYTES,
+        maxResultBytes: config.MCP_MAX_RESULT_BYTES,
+        // Walks stop (with truncated) well before the call's own timeout, so what was found is returned.
+        walkTimeMs: Math.min(20_000, Math.floor(config.MCP_TOOL_TIMEOUT_MS / 2)),
+      },
       createMissing: true,
+      allowHardlinks: config.FS_ALLOW_HARDLINKS,
     });
     logger.info(
       { roots: files.guard.roots.map((root) => `${root.path}:${root.mode}`), procFd: files.io.procFd },

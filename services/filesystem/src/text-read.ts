@@ -5,6 +5,7 @@
 import { StringDecoder } from 'node:string_decoder';
 
 import { FsError } from './path-guard.js';
+import { cutToJsonBytes, jsonStringBytes } from './result-budget.js';
 
 /** `from`: 1-based first line; `limit`: at most that many lines. Or the last `tail` lines. */
 export type LineSelection = { from: number; limit?: number } | { tail: number };
@@ -38,26 +39,36 @@ export function cutToBytes(text: string, maxBytes: number): string {
 interface Line {
   text: string;
   bytes: number;
+  /** Bytes it adds to the answer's JSON (escapes included, quotes not). */
+  json: number;
   /** The stored text was cut because the line is longer than the cap. */
   cut: boolean;
 }
 
+/** Cuts a line to both caps, whole characters only. */
+function cutLine(text: string, maxBytes: number, maxJson: number): string {
+  return cutToJsonBytes(cutToBytes(text, maxBytes), maxJson + 2);
+}
+
 /**
  * Reads the selected lines. Lines keep their terminators, so the content is an exact slice of the
- * file. Throws FsError for a binary file or an offset past the end (`label` names the file).
+ * file. Two caps: `maxBytes` of the file's text, and `maxJson` bytes of the content once written as
+ * a JSON string (escapes count: a control character is six). Throws FsError for a binary file or an
+ * offset past the end (`label` names the file).
  */
 export async function readLines(
   chunks: AsyncIterable<Uint8Array>,
   selection: LineSelection,
   maxBytes: number,
   label: string,
+  maxJson: number = Infinity,
 ): Promise<TextSlice> {
   const decoder = new StringDecoder('utf8');
   const tail = 'tail' in selection ? selection.tail : undefined;
   const from = 'from' in selection ? selection.from : 1;
   const last = 'from' in selection && selection.limit !== undefined ? from + selection.limit - 1 : Infinity;
-  // Each line is stored up to this many characters; more cannot fit the cap anyway.
-  const keepChars = maxBytes + 4;
+  // Each line is stored up to this many characters; more cannot fit the caps anyway.
+  const keepChars = Math.min(maxBytes, maxJson) + 4;
 
   let completed = 0; // lines fully read so far
   let current = '';
@@ -65,6 +76,8 @@ export async function readLines(
   let currentHasData = false;
   const taken: Line[] = [];
   let takenBytes = 0;
+  let takenJson = 0;
+  const fits = (line: Line) => takenBytes + line.bytes <= maxBytes && takenJson + line.json <= maxJson;
   let truncated = false;
   let stopAt: number | undefined; // line number where the cap stopped a range read
   let done = false; // range satisfied: read on only to learn whether more follows
@@ -75,29 +88,42 @@ export async function readLines(
 
   const finish = () => {
     completed += 1;
-    const line: Line = { text: current, bytes: Buffer.byteLength(current), cut: currentCut };
+    const line: Line = {
+      text: current,
+      bytes: Buffer.byteLength(current),
+      json: jsonStringBytes(current) - 2,
+      cut: currentCut,
+    };
     current = '';
     currentCut = false;
     currentHasData = false;
     if (tail !== undefined) {
       taken.push(line);
       takenBytes += line.bytes;
-      while (taken.length > tail) takenBytes -= (taken.shift() as Line).bytes;
-      // Keep memory near the cap; whether this cut the selection is decided at the end.
-      while (taken.length > 1 && takenBytes > maxBytes) takenBytes -= (taken.shift() as Line).bytes;
+      takenJson += line.json;
+      const drop = () => {
+        const dropped = taken.shift() as Line;
+        takenBytes -= dropped.bytes;
+        takenJson -= dropped.json;
+      };
+      while (taken.length > tail) drop();
+      // Keep memory near the caps; whether this cut the selection is decided at the end.
+      while (taken.length > 1 && (takenBytes > maxBytes || takenJson > maxJson)) drop();
       return;
     }
     if (!wanted(completed)) {
       if (completed >= last) done = true;
       return;
     }
-    if (!line.cut && takenBytes + line.bytes <= maxBytes) {
+    if (!line.cut && fits(line)) {
       taken.push(line);
       takenBytes += line.bytes;
+      takenJson += line.json;
     } else if (taken.length === 0) {
-      // A single line longer than the cap: return its start rather than nothing.
-      taken.push({ text: cutToBytes(line.text, maxBytes), bytes: maxBytes, cut: true });
+      // A single line longer than a cap: return its start rather than nothing.
+      taken.push({ text: cutLine(line.text, maxBytes, maxJson), bytes: maxBytes, json: maxJson, cut: true });
       takenBytes = maxBytes;
+      takenJson = maxJson;
       truncated = true;
       done = true;
     } else {
@@ -154,9 +180,9 @@ export async function readLines(
     const start = Math.max(1, completed - tail + 1);
     const startLine = completed - taken.length + 1;
     const only = taken.length === 1 ? taken[0] : undefined;
-    const cutLast = only !== undefined && only.bytes > maxBytes;
+    const cutLast = only !== undefined && (only.bytes > maxBytes || only.json > maxJson || only.cut);
     return {
-      content: cutLast ? cutToBytes(only.text, maxBytes) : taken.map((line) => line.text).join(''),
+      content: cutLast ? cutLine(only.text, maxBytes, maxJson) : taken.map((line) => line.text).join(''),
       start_line: startLine,
       end_line: completed,
       total_lines: completed,

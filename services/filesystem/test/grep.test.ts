@@ -2,9 +2,16 @@ import { runInThisContext } from 'node:vm';
 
 import { describe, expect, it } from 'vitest';
 
-import { checkRegex, matchText, MAX_REGEX_LENGTH, RegexWorker } from '../src/grep.js';
+import { checkRegex, createLineMatcher, MAX_REGEX_LENGTH, RegexWorker } from '../src/grep.js';
 
-describe('matchText', () => {
+/** The whole text in one piece, as a small file is sent. */
+const matchText = (text: string, source: string, contextLines: number, maxHits: number, maxLineChars: number) => {
+  const matcher = createLineMatcher({ source, contextLines, maxHits, maxLineChars });
+  matcher.push(text, true);
+  return matcher.hits;
+};
+
+describe('createLineMatcher', () => {
   const text = 'one\ntwo\r\nthree\nfour two\nfive\n';
 
   it('returns matching lines with 1-based numbers, CRLF or LF', () => {
@@ -28,8 +35,35 @@ describe('matchText', () => {
 
   it('is self-contained, so its source can run in the worker', () => {
     // Evaluated from its source text alone, as the worker does: no closure over this module.
-    const rebuilt = runInThisContext(`(${matchText.toString()})`) as typeof matchText;
-    expect(rebuilt(text, 'th', 0, 10, 100)).toEqual([{ line: 3, text: 'three' }]);
+    const rebuilt = runInThisContext(`(${createLineMatcher.toString()})`) as typeof createLineMatcher;
+    const matcher = rebuilt({ source: 'th', contextLines: 0, maxHits: 10, maxLineChars: 100 });
+    matcher.push(text, true);
+    expect(matcher.hits).toEqual([{ line: 3, text: 'three' }]);
+  });
+
+  it('gives the same answer whatever the chunks, context carried across them', () => {
+    const file = Array.from({ length: 200 }, (_, i) => (i % 7 === 0 ? `hit ${i}\r\n` : `line ${i}\n`)).join('');
+    const whole = matchText(file, '^hit', 2, 1000, 100);
+    for (const size of [1, 3, 17, 64, 1000]) {
+      const matcher = createLineMatcher({ source: '^hit', contextLines: 2, maxHits: 1000, maxLineChars: 100 });
+      for (let at = 0; at < file.length; at += size) matcher.push(file.slice(at, at + size), false);
+      matcher.push('', true);
+      expect(matcher.hits, `chunks of ${size}`).toEqual(whole);
+    }
+    expect(whole).toHaveLength(29);
+  });
+
+  it('searches a line longer than the search window in its start only, and stops when enough was found', () => {
+    const matcher = createLineMatcher({
+      source: 'x',
+      contextLines: 0,
+      maxHits: 1,
+      maxLineChars: 5,
+      maxSearchChars: 10,
+    });
+    expect(matcher.push(`${'a'.repeat(20)}x\n`, false)).toBe(false); // x is past the window
+    expect(matcher.push('yx\nx\n', false)).toBe(true); // line 2 matches: done, the rest is not needed
+    expect(matcher.hits).toEqual([{ line: 2, text: 'yx' }]);
   });
 });
 
@@ -79,12 +113,10 @@ describe('RegexWorker', () => {
     const worker = new RegexWorker(60_000);
     const controller = new AbortController();
     try {
-      const pending = worker.match(
-        { text: `${'a'.repeat(40)}!`, source: '^(a+)+$', contextLines: 0, maxHits: 1, maxLineChars: 10 },
-        'f',
-        controller.signal,
-      );
-      setTimeout(() => controller.abort(new Error('client went away')), 100);
+      await worker.begin({ source: '^(a+)+$', contextLines: 0, maxHits: 1, maxLineChars: 10 }, 'f', controller.signal);
+      const pending = worker.push(`${'a'.repeat(40)}!`, true, controller.signal);
+      // Aborted once the text is on its way to a regex that never finishes (no sleep needed).
+      controller.abort(new Error('client went away'));
       await expect(pending).rejects.toThrow('client went away');
     } finally {
       await worker.close();

@@ -31,6 +31,7 @@ export const fetchTool = defineFetchTool({
       format: input.format,
       maxLength: input.max_length ?? ctx.config.FETCH_DEFAULT_MAX_LENGTH,
       startIndex: input.start_index,
+      maxBytes: ctx.config.MCP_MAX_RESULT_BYTES,
       headers: input.headers,
       signal: ctx.signal,
     }),

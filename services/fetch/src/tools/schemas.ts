@@ -47,7 +47,10 @@ export const pageSchema = z.object({
   start_index: z.number().int(),
   total_length: z.number().int().describe('Length of the whole converted content, in characters'),
   next_start_index: z.number().int().optional().describe('Present when more content remains: pass it as start_index'),
-  truncated: z.boolean().describe('The body was cut at FETCH_MAX_BODY_BYTES before conversion'),
+  truncated: z
+    .boolean()
+    .describe('The body was cut at FETCH_MAX_BODY_BYTES before conversion, or this page was cut to fit the answer'),
+  truncated_reason: z.string().optional().describe('Which limit cut it, when truncated is true'),
   redirects: z.array(z.string()),
   untrusted: z.literal(true),
   notice: z.string(),

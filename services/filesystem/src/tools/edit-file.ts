@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { defineFsTool } from './define.js';
-import { pathField } from './schemas.js';
+import { pathField, truncatedReasonField } from './schemas.js';
 
 export const editFile = defineFsTool({
   name: 'edit_file',
@@ -24,7 +24,14 @@ export const editFile = defineFsTool({
       .max(100),
     dry_run: z.boolean().optional().describe('Preview the diff without writing (default false)'),
   }),
-  output: z.object({ path: z.string(), diff: z.string(), applied: z.boolean(), edits: z.number() }),
+  output: z.object({
+    path: z.string(),
+    diff: z.string(),
+    applied: z.boolean(),
+    edits: z.number(),
+    truncated: z.boolean().describe('The diff was cut to the answer size, or not computed (too large)'),
+    truncated_reason: truncatedReasonField,
+  }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  handler: async ({ path, edits, dry_run }, ctx) => ctx.deps.files.editFile(path, edits, dry_run ?? false),
+  handler: async ({ path, edits, dry_run }, ctx) => ctx.deps.files.editFile(path, edits, dry_run ?? false, ctx.signal),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { defineFsTool } from './define.js';
-import { pathField, readAnnotations } from './schemas.js';
+import { pathField, readAnnotations, truncatedReasonField } from './schemas.js';
 
 export const grepFiles = defineFsTool({
   name: 'grep_files',
@@ -33,6 +33,7 @@ export const grepFiles = defineFsTool({
     files_searched: z.number(),
     files_skipped: z.number(),
     truncated: z.boolean(),
+    truncated_reason: truncatedReasonField,
   }),
   annotations: readAnnotations,
   handler: async ({ path, regex, glob, context_lines, max_matches }, ctx) =>

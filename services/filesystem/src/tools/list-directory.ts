@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { defineFsTool } from './define.js';
-import { entryTypeSchema, pathField, readAnnotations } from './schemas.js';
+import { entryTypeSchema, pathField, readAnnotations, truncatedReasonField } from './schemas.js';
 
 export const listDirectory = defineFsTool({
   name: 'list_directory',
@@ -20,8 +20,9 @@ export const listDirectory = defineFsTool({
     entries: z.array(z.object({ name: z.string(), type: entryTypeSchema, size: z.number().optional() })),
     total_size: z.number().optional(),
     truncated: z.boolean(),
+    truncated_reason: truncatedReasonField,
   }),
   annotations: readAnnotations,
   handler: async ({ path, sizes, sort_by }, ctx) =>
-    ctx.deps.files.listDirectory(path, { sizes: sizes ?? false, sortBy: sort_by ?? 'name' }),
+    ctx.deps.files.listDirectory(path, { sizes: sizes ?? false, sortBy: sort_by ?? 'name' }, ctx.signal),
 });

@@ -15,6 +15,12 @@ export const pathField = (what = 'Path') =>
     .max(4096)
     .describe(`${what}: absolute inside an allowed directory, or relative to the first allowed directory`);
 
+/** Present with truncated=true: which limit cut the answer short, and what to do about it. */
+export const truncatedReasonField = z
+  .string()
+  .optional()
+  .describe('Why the answer is partial (a walk, time, size or count limit), when truncated is true');
+
 export const entryTypeSchema = z.enum(['file', 'directory', 'symlink', 'other']);
 
 export const excludeField = z
