@@ -320,7 +320,7 @@ loopback_hint() {
 # or the message of its last failing check changes; at the deadline, that message and the last log
 # lines of each service that is still not healthy.
 wait_healthy() {
-  local deadline=$((SECONDS + MCP_HEALTH_TIMEOUT)) started=$SECONDS pending name container word reason
+  local deadline=$((SECONDS + MCP_HEALTH_TIMEOUT)) started=$SECONDS pending name container word reason last print
   local -A seen=()
   info "waiting up to ${MCP_HEALTH_TIMEOUT}s for ${*/#/mcp-} to be healthy"
   while :; do
@@ -335,9 +335,18 @@ wait_healthy() {
       fi
       pending+=("$name")
       reason=$(not_healthy_reason "$container")
-      if [ "${seen[$name]:-}" != "$word $reason" ]; then
+      # printed when the state or the message changes; no message (a check that passed a moment
+      # ago, the state not yet updated) is news only with a new state
+      last=${seen[$name]:-}
+      print=0
+      if [ -n "$reason" ]; then
+        [ "$last" = "$word $reason" ] || print=1
+      else
+        case $last in "$word" | "$word "*) ;; *) print=1 ;; esac
+      fi
+      if [ "$print" = 1 ]; then
         printf '    %s: %s%s\n' "$container" "$word" "${reason:+ ($reason)}"
-        seen[$name]="$word $reason"
+        seen[$name]="$word${reason:+ $reason}"
       fi
     done
     [ "${#pending[@]}" -eq 0 ] && return 0
