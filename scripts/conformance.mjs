@@ -47,7 +47,8 @@ const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 const scenarioTimeoutMs = Number(process.env.CONFORMANCE_SCENARIO_TIMEOUT_MS ?? 30_000);
 const concurrency = Math.max(1, Number(process.env.CONFORMANCE_CONCURRENCY ?? 2));
 const verbose = process.env.CONFORMANCE_VERBOSE === '1';
-const color = process.stdout.isTTY ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_code, text) => text;
+const color =
+  process.stdout.isTTY && !process.env.NO_COLOR ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_code, text) => text;
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
