@@ -165,6 +165,19 @@ builder_note() {
   fi
 }
 
+# The build output, line by line as it comes: without the legacy builder's notice, and, when this
+# script does not colour (not a terminal, NO_COLOR), without the colours and cursor movements that
+# tools inside the build print (escape sequences; a carriage return that redraws a line becomes a
+# new line).
+filter_build_output() {
+  if [ "$MCP_COLOR" = 1 ]; then
+    drop_builder_notice
+  else
+    sed -u -E -e $'s|\x1b\\[[0-9;?]*[ -/]*[@-~]||g' -e $'s/\x1b\\][^\x07\x1b]*(\x07|\x1b\\\\)//g' \
+      -e $'s/\x1b[()#][0-9A-Za-z]//g' -e $'s/\x1b[=>78DEHMc]//g' -e $'s/\r+$//' -e $'s/\r/\\n/g' | drop_builder_notice
+  fi
+}
+
 drop_builder_notice() {
   grep --line-buffered -v -E \
     -e '^DEPRECATED: The legacy builder is deprecated' \
@@ -177,9 +190,9 @@ drop_builder_notice() {
 run_build() {
   builder_note
   if [ -n "${MCP_BUILD_LOG:-}" ]; then
-    "$@" 2>&1 | drop_builder_notice >>"$MCP_BUILD_LOG"
+    "$@" 2>&1 | filter_build_output >>"$MCP_BUILD_LOG"
   else
-    "$@" 2>&1 | drop_builder_notice
+    "$@" 2>&1 | filter_build_output
   fi
 }
 
