@@ -4,28 +4,37 @@
 #   ./deploy.sh up [service...]       engine check, base image, networks, build, start, wait for health, table
 #   ./deploy.sh build [service...]    build the images only
 #   ./deploy.sh down                  stop and remove the containers (volumes and images stay)
-#   ./deploy.sh restart [service...]  restart containers, wait for health, table
-#   ./deploy.sh status                table of every service; exit 0 only when all are healthy
+#   ./deploy.sh restart [service...]  re-create the deployed containers, so that they start with the
+#                                     current secrets file and images; wait for health, table
+#   ./deploy.sh status [service...]   table; exit 0 when every service `up` deploys is healthy
 #   ./deploy.sh logs [service]        the last $LOG_LINES lines (followed when run on a terminal)
 #   ./deploy.sh test [service...]     scripts/test_service.sh: list tools and call a harmless one
 #   ./deploy.sh clean [--yes]         containers, volumes (SQLite data, /shared!) and images of the project
 #
-# A service is named `sqlite` or `mcp-sqlite`. Exit codes, for scripts and cron:
+# A service is named `sqlite` or `mcp-sqlite`. `up` skips a service whose backend setting is missing
+# from the secrets file (config/services.yaml `requires`: postgres needs DATABASE_URL); `status`,
+# `test` and scripts/health_check.sh show it as skipped, not as failed.
+# Exit codes, for scripts and cron:
 #   0 done   1 usage   2 no Docker engine   3 configuration (secrets file, registry, missing setting)
 #   4 build failed   5 compose / network operation failed   6 not healthy in time   7 test failed
+#
+# Output is plain lines when it is not a terminal (a file, a pipe, cron mail, CI): no colours, no
+# cursor movement; NO_COLOR turns colours off on a terminal too.
 #
 # Settings (environment):
 #   SECRETS_FILE          env file for every service (default ~/projects/secrets/sse.env); never in the repo
 #   COMPOSE_PROJECT_NAME  compose project (default mcp-sse); volumes are named <project>_sqlite-data, ...
-#   COMPOSE_FILE          compose files, colon-separated (default docker-compose.yml)
+#   COMPOSE_FILE          compose files, colon-separated (default docker-compose.yml, plus
+#                         docker-compose.override.yml when it exists)
 #   COMPOSE               compose command (default: `docker compose` when present, else `docker-compose`)
 #   MCP_HEALTH_TIMEOUT    seconds `up`/`restart` wait for health (default 180)
 #   MCP_SKIP_BUILD=1      `up` starts the images already built
+#   MCP_BUILD_LOG         file the build output is appended to (default: this script's output)
 #   MCP_BASE_IMAGE        workspace image tag (default mcp-sse/base:latest); NODE_IMAGE its FROM
 #   MCP_BUILD_CA_FILE     extra CA bundle trusted while building (a TLS-intercepting proxy in front of
 #                         the npm registry); default $NODE_EXTRA_CA_CERTS, else the host's
 #                         /etc/ssl/certs/ca-certificates.crt. Only the build stage sees it.
-#   NO_COLOR              no colours (they are used only on a terminal anyway)
+#   NO_COLOR              no colours
 #   and the MCP_<NAME>_PORT / MCP_CONTAINER_PREFIX / network overrides of docker-compose.yml.
 set -euo pipefail
 
@@ -65,13 +74,25 @@ image_version() {
 export IMAGE_VERSION=${IMAGE_VERSION:-$(image_version)}
 export IMAGE_SOURCE=${IMAGE_SOURCE:-$(git remote get-url origin 2>/dev/null || echo local)}
 
+# Files removed when the script exits, however it exits.
+TEMP_FILES=()
+trap 'rm -f "${TEMP_FILES[@]}"' EXIT
+
+# compose reads env_file even for build/down/logs; only up and restart need the real file
+# (require_secrets). Without one, an empty stand-in: not /dev/null, which compose v1 refuses.
+COMPOSE_SECRETS=$SECRETS_FILE
+if [ ! -f "$COMPOSE_SECRETS" ]; then
+  COMPOSE_SECRETS=$(mktemp)
+  TEMP_FILES+=("$COMPOSE_SECRETS")
+fi
+
 compose() {
   local cmd
-  # compose reads env_file even for build/down/logs; only `up` needs the real file (require_secrets)
-  [ -f "$SECRETS_FILE" ] || SECRETS_FILE=/dev/null
   mapfile -t cmd < <(compose_cmd) || true
   [ "${#cmd[@]}" -gt 0 ] || die $E_ENGINE "neither \`docker compose\` nor \`docker-compose\` is installed (scripts/ensure-docker.sh installs it)"
-  "${cmd[@]}" "$@"
+  # compose draws progress with cursor movement on a terminal; plain lines otherwise (v1 >= 1.28 and v2)
+  [ "$MCP_COLOR" = 1 ] || cmd+=(--ansi never)
+  SECRETS_FILE=$COMPOSE_SECRETS "${cmd[@]}" "$@"
 }
 
 require_engine() {
@@ -105,29 +126,17 @@ select_services() {
   done
 }
 
-# The setting a service's backend needs (services.yaml `requires`), present in SECRETS_FILE?
-has_required_setting() {
-  local requires alternatives alt
-  requires=$(registry_get "$1" requires || true)
-  [ -n "$requires" ] || return 0
-  IFS='|' read -r -a alternatives <<<"$requires"
-  for alt in "${alternatives[@]}"; do
-    grep -Eq "^[[:space:]]*(export[[:space:]]+)?${alt}=[^[:space:]]" "$SECRETS_FILE" && return 0
-  done
-  return 1
-}
-
-# Drops from SERVICES those whose backend setting is missing (with a warning), or stops when such a
-# service was named on the command line.
+# Drops from SERVICES those whose backend setting is missing from SECRETS_FILE (with a warning), or
+# stops when such a service was named on the command line.
 runnable_services() {
   local explicit=$1 name kept=()
   for name in "${SERVICES[@]}"; do
-    if has_required_setting "$name"; then
+    if requirement_met "$name" "$SECRETS_FILE"; then
       kept+=("$name")
     elif [ "$explicit" = 1 ]; then
-      die $E_CONFIG "mcp-$name needs $(registry_get "$name" requires | sed 's/|/ or /g') in $SECRETS_FILE"
+      die $E_CONFIG "mcp-$name needs $(service_requires "$name") in $SECRETS_FILE"
     else
-      warn "mcp-$name skipped: it needs $(registry_get "$name" requires | sed 's/|/ or /g') in $SECRETS_FILE"
+      warn "mcp-$name skipped: it needs $(service_requires "$name") in $SECRETS_FILE"
     fi
   done
   SERVICES=("${kept[@]}")
@@ -143,6 +152,50 @@ ensure_networks() {
   done < <(network_rows)
 }
 
+# The docker CLI picks BuildKit by itself when its buildx plugin is installed. Without it (Debian's
+# docker.io, these build machines) it falls back to the legacy builder and prints a deprecation notice
+# on every build; the Dockerfiles use nothing BuildKit-only, so that notice is dropped from the output
+# and this says once why the legacy builder runs.
+builder_note_shown=0
+builder_note() {
+  [ "$builder_note_shown" = 0 ] || return 0
+  builder_note_shown=1
+  if ! docker buildx version >/dev/null 2>&1; then
+    info "building with Docker's legacy builder: this docker CLI has no buildx plugin (with it, BuildKit builds the same Dockerfiles)"
+  fi
+}
+
+# The build output, line by line as it comes: without the legacy builder's notice, and, when this
+# script does not colour (not a terminal, NO_COLOR), without the colours and cursor movements that
+# tools inside the build print (escape sequences; a carriage return that redraws a line becomes a
+# new line).
+filter_build_output() {
+  if [ "$MCP_COLOR" = 1 ]; then
+    drop_builder_notice
+  else
+    sed -u -E -e $'s|\x1b\\[[0-9;?]*[ -/]*[@-~]||g' -e $'s/\x1b\\][^\x07\x1b]*(\x07|\x1b\\\\)//g' \
+      -e $'s/\x1b[()#][0-9A-Za-z]//g' -e $'s/\x1b[=>78DEHMc]//g' -e $'s/\r+$//' -e $'s/\r/\\n/g' | drop_builder_notice
+  fi
+}
+
+drop_builder_notice() {
+  grep --line-buffered -v -E \
+    -e '^DEPRECATED: The legacy builder is deprecated' \
+    -e '^ +(Install the buildx component|https://docs\.docker\.com/go/buildx/|BuildKit is currently disabled|environment-variable\.)' ||
+    true
+}
+
+# Runs a build command; its output (stdout and stderr) goes to MCP_BUILD_LOG when set, else to this
+# script's stdout. (Never to /dev/stdout: opening that path again truncates a redirected log file.)
+run_build() {
+  builder_note
+  if [ -n "${MCP_BUILD_LOG:-}" ]; then
+    "$@" 2>&1 | filter_build_output >>"$MCP_BUILD_LOG"
+  else
+    "$@" 2>&1 | filter_build_output
+  fi
+}
+
 build_base() {
   local ca=${MCP_BUILD_CA_FILE:-${NODE_EXTRA_CA_CERTS:-}} started
   # the host's trust store covers a proxy CA that was installed system-wide
@@ -152,12 +205,13 @@ build_base() {
   # The CA file is part of the build context only while the build runs.
   if [ -n "$ca" ] && [ -r "$ca" ]; then
     cp "$ca" .build-ca.pem
-    trap 'rm -f .build-ca.pem' EXIT
+    TEMP_FILES+=("$PWD/.build-ca.pem")
   fi
+  builder_note
   info "building $MCP_BASE_IMAGE (workspace install + build)"
-  if ! docker build --network host -f Dockerfile.base -t "$MCP_BASE_IMAGE" \
+  if ! run_build docker build --network host -f Dockerfile.base -t "$MCP_BASE_IMAGE" \
     --build-arg NODE_IMAGE="$NODE_IMAGE" --build-arg IMAGE_VERSION="$IMAGE_VERSION" \
-    --build-arg IMAGE_SOURCE="$IMAGE_SOURCE" . >"${MCP_BUILD_LOG:-/dev/stdout}"; then
+    --build-arg IMAGE_SOURCE="$IMAGE_SOURCE" .; then
     rm -f .build-ca.pem
     die $E_BUILD "building $MCP_BASE_IMAGE failed"
   fi
@@ -168,9 +222,9 @@ build_base() {
 build_services() {
   local started=$SECONDS services=()
   mapfile -t services < <(printf 'mcp-%s\n' "$@")
-  info "building ${services[*]}"
-  compose build "${services[@]}" >"${MCP_BUILD_LOG:-/dev/stdout}" ||
-    die $E_BUILD "building ${services[*]} failed"
+  builder_note
+  info "building ${services[*]} (Dockerfile.service)"
+  run_build compose build "${services[@]}" || die $E_BUILD "building ${services[*]} failed"
   info "service images built in $((SECONDS - started))s"
 }
 
@@ -197,12 +251,55 @@ status_word() {
   esac
 }
 
+# status_word of a service, or "skipped" for one without a container that `up` skips (its backend
+# setting is missing from the secrets file).
+service_status() {
+  local word
+  word=$(status_word "$(service_container "$1")")
+  if [ "$word" = down ] && ! requirement_met "$1" "$SECRETS_FILE"; then word=skipped; fi
+  printf '%s\n' "$word"
+}
+
+# One line saying why a container is not healthy: the output of its last healthcheck (the image's
+# check prints the failing dependency, e.g. "HTTP 503 (database: Cannot reach the database server
+# (ECONNREFUSED).)"), or, for a container that is not running, its exit code and last log line.
+not_healthy_reason() {
+  local container=$1 state health line code out
+  read -r state health <<<"$(container_state "$container")"
+  case $state in
+    missing) echo "no container" ;;
+    running)
+      line=$(docker inspect -f '{{if .State.Health}}{{range .State.Health.Log}}{{printf "%d %q\n" .ExitCode .Output}}{{end}}{{end}}' \
+        "$container" 2>/dev/null | sed '/^$/d' | tail -n 1)
+      if [ -z "$line" ]; then
+        [ "$health" = none ] || echo "no health check has run yet"
+        return 0
+      fi
+      code=${line%% *}
+      out=${line#* }
+      out=${out#\"}
+      out=${out%\"}
+      out=${out//\\n/ }
+      out=${out//\\\"/\"}
+      out=${out%"${out##*[![:space:]]}"}
+      [ "$code" = 0 ] || printf 'last check: %s\n' "${out:-exit $code}"
+      ;;
+    *)
+      code=$(docker inspect -f '{{.State.ExitCode}}' "$container" 2>/dev/null || echo '?')
+      line=$(docker logs --tail 1 "$container" 2>&1 | tail -n 1)
+      printf 'exit code %s%s\n' "$code" "${line:+; last log line: $line}"
+      ;;
+  esac
+}
+
 print_table() {
   local name container url word colour rows=() w1=7 w2=9 w3=3 row
   for name in "$@"; do
     container=$(service_container "$name")
     url=$(service_url "$name")
-    rows+=("$name|$container|$url|$(status_word "$container")")
+    word=$(service_status "$name")
+    [ "$word" = skipped ] && word="skipped (needs $(service_requires "$name"))"
+    rows+=("$name|$container|$url|$word")
     [ "${#name}" -gt "$w1" ] && w1=${#name}
     [ "${#container}" -gt "$w2" ] && w2=${#container}
     [ "${#url}" -gt "$w3" ] && w3=${#url}
@@ -212,7 +309,7 @@ print_table() {
     IFS='|' read -r name container url word <<<"$row"
     case $word in
       healthy) colour=$C_GREEN ;;
-      starting) colour=$C_YELLOW ;;
+      starting | skipped*) colour=$C_YELLOW ;;
       *) colour=$C_RED ;;
     esac
     printf "%-${w1}s  %-${w2}s  %-${w3}s  %s%s%s\n" "$name" "$container" "$url" "$colour" "$word" "$C_RESET"
@@ -221,21 +318,59 @@ print_table() {
     "$(network_rows | awk '$1 == "litellm-net" { print $2 }')"
 }
 
+# A setting in the secrets file whose URL names a loopback address: inside a container that is the
+# container itself, the most common reason a backend cannot be reached.
+loopback_hint() {
+  local hit
+  [ -r "$SECRETS_FILE" ] || return 0
+  # (a URL with ?host=/path connects through a mounted Unix socket: not the mistake meant here)
+  hit=$(grep -E '^[[:space:]]*(export[[:space:]]+)?[A-Z_]+=[a-z][a-z0-9+.-]*://([^/@]*@)?(localhost|127\.[0-9.]+|\[::1\])' "$SECRETS_FILE" |
+    grep -v '[?&]host=/' | sed -E 's/^[[:space:]]*(export[[:space:]]+)?//; s/=.*//' | head -n 1 || true)
+  [ -z "$hit" ] || warn "$hit in $SECRETS_FILE names a loopback address, which inside a container is the container itself: see \"A database on the Docker host\" in the README's troubleshooting"
+}
+
+# Waits until every service named is healthy. While waiting, prints a line whenever a service's state
+# or the message of its last failing check changes; at the deadline, that message and the last log
+# lines of each service that is still not healthy.
 wait_healthy() {
-  local deadline=$((SECONDS + MCP_HEALTH_TIMEOUT)) pending name word
-  info "waiting up to ${MCP_HEALTH_TIMEOUT}s for $* to be healthy"
+  local deadline=$((SECONDS + MCP_HEALTH_TIMEOUT)) started=$SECONDS pending name container word reason last print
+  local -A seen=()
+  info "waiting up to ${MCP_HEALTH_TIMEOUT}s for ${*/#/mcp-} to be healthy"
   while :; do
     pending=()
     for name in "$@"; do
-      word=$(status_word "$(service_container "$name")")
-      [ "$word" = healthy ] || pending+=("$name")
+      container=$(service_container "$name")
+      word=$(status_word "$container")
+      if [ "$word" = healthy ]; then
+        [ "${seen[$name]:-}" = healthy ] || printf '    %s: healthy after %ss\n' "$container" "$((SECONDS - started))"
+        seen[$name]=healthy
+        continue
+      fi
+      pending+=("$name")
+      reason=$(not_healthy_reason "$container")
+      # printed when the state or the message changes; no message (a check that passed a moment
+      # ago, the state not yet updated) is news only with a new state
+      last=${seen[$name]:-}
+      print=0
+      if [ -n "$reason" ]; then
+        [ "$last" = "$word $reason" ] || print=1
+      else
+        case $last in "$word" | "$word "*) ;; *) print=1 ;; esac
+      fi
+      if [ "$print" = 1 ]; then
+        printf '    %s: %s%s\n' "$container" "$word" "${reason:+ ($reason)}"
+        seen[$name]="$word${reason:+ $reason}"
+      fi
     done
     [ "${#pending[@]}" -eq 0 ] && return 0
     if [ "$SECONDS" -ge "$deadline" ]; then
       for name in "${pending[@]}"; do
-        warn "mcp-$name is $(status_word "$(service_container "$name")"); its last log lines:"
-        docker logs --tail 15 "$(service_container "$name")" 2>&1 | sed 's/^/    /' >&2 || true
+        container=$(service_container "$name")
+        reason=$(not_healthy_reason "$container")
+        warn "$container is $(status_word "$container")${reason:+ ($reason)}; its last log lines:"
+        docker logs --tail 15 "$container" 2>&1 | sed 's/^/    /' >&2 || true
       done
+      loopback_hint
       return 1
     fi
     sleep 2
@@ -250,9 +385,10 @@ cmd_build() {
 }
 
 cmd_up() {
-  local explicit=0 services
+  local explicit=0 services selected
   [ "$#" -gt 0 ] && explicit=1
   select_services "$@"
+  selected=("${SERVICES[@]}")
   require_engine
   require_secrets
   runnable_services "$explicit"
@@ -262,12 +398,19 @@ cmd_up() {
   if [ "${MCP_SKIP_BUILD:-0}" != 1 ]; then
     build_base
     build_services "${services[@]}"
+  else
+    local name image
+    for name in "${services[@]}"; do
+      image="$(registry_get "$name" image):${MCP_IMAGE_TAG:-latest}"
+      docker image inspect "$image" >/dev/null 2>&1 ||
+        die $E_CONFIG "MCP_SKIP_BUILD=1, but $image was never built: run ./deploy.sh up (or build) without it"
+    done
   fi
   info "starting ${services[*]/#/mcp-}"
   compose up -d --no-build "${services[@]/#/mcp-}" || die $E_COMPOSE "compose up failed"
   local rc=0
   wait_healthy "${services[@]}" || rc=$E_HEALTH
-  print_table "${services[@]}"
+  print_table "${selected[@]}"
   [ "$rc" -eq 0 ] || die $rc "not every service became healthy within ${MCP_HEALTH_TIMEOUT}s"
 }
 
@@ -277,34 +420,49 @@ cmd_down() {
   compose down --remove-orphans || die $E_COMPOSE "compose down failed"
 }
 
+# compose reads env_file only when it creates a container, so a plain `docker restart` would keep the
+# old settings: restart re-creates the containers (data lives in volumes; the root is read-only).
 cmd_restart() {
-  local services
+  local explicit=0 present=() absent=() name
+  [ "$#" -gt 0 ] && explicit=1
   select_services "$@"
-  services=("${SERVICES[@]}")
   require_engine
-  # only the services that exist (postgres may have been skipped by `up`)
-  local present=() name
-  for name in "${services[@]}"; do
-    [ "$(status_word "$(service_container "$name")")" = down ] || present+=("$name")
+  require_secrets
+  for name in "${SERVICES[@]}"; do
+    if [ "$(status_word "$(service_container "$name")")" = down ]; then absent+=("$name"); else present+=("$name"); fi
   done
-  [ "${#present[@]}" -gt 0 ] || die $E_COMPOSE "none of ${services[*]} is deployed: run ./deploy.sh up"
-  info "restarting ${present[*]/#/mcp-}"
-  compose restart "${present[@]/#/mcp-}" || die $E_COMPOSE "compose restart failed"
+  if [ "$explicit" = 1 ] && [ "${#absent[@]}" -gt 0 ]; then
+    die $E_USAGE "not deployed: ${absent[*]/#/mcp-} (\`./deploy.sh up ${absent[*]}\` starts it)"
+  fi
+  [ "${#present[@]}" -gt 0 ] || die $E_USAGE "no service is deployed: run ./deploy.sh up"
+  info "re-creating ${present[*]/#/mcp-} with the settings in $SECRETS_FILE"
+  compose up -d --no-build --force-recreate "${present[@]/#/mcp-}" || die $E_COMPOSE "compose up --force-recreate failed"
+  for name in "${absent[@]}"; do
+    if requirement_met "$name" "$SECRETS_FILE"; then
+      info "mcp-$name is not deployed; its settings are there now: ./deploy.sh up $name starts it"
+    fi
+  done
   local rc=0
   wait_healthy "${present[@]}" || rc=$E_HEALTH
   print_table "${present[@]}"
   [ "$rc" -eq 0 ] || die $rc "not every service became healthy within ${MCP_HEALTH_TIMEOUT}s"
 }
 
+# Exit 0 when every service listed (default: all) is healthy or skipped (see service_status), and
+# at least one is deployed.
 cmd_status() {
-  local services name bad=0
+  local services name word bad=0 deployed=0
   select_services "$@"
   services=("${SERVICES[@]}")
   require_engine
   print_table "${services[@]}"
   for name in "${services[@]}"; do
-    [ "$(status_word "$(service_container "$name")")" = healthy ] || bad=1
+    word=$(service_status "$name")
+    [ "$word" = skipped ] && continue
+    [ "$word" = down ] || deployed=$((deployed + 1))
+    [ "$word" = healthy ] || bad=1
   done
+  [ "$deployed" -gt 0 ] || bad=1
   [ "$bad" -eq 0 ] || exit $E_HEALTH
 }
 
@@ -315,7 +473,8 @@ cmd_logs() {
     select_services "$1"
     services=("mcp-${SERVICES[0]}")
   fi
-  if [ -t 1 ]; then args+=(-f); else args+=(--no-color); fi
+  [ -t 1 ] && args+=(-f)
+  [ "$MCP_COLOR" = 1 ] || args+=(--no-color)
   require_engine
   compose "${args[@]}" "${services[@]}"
 }
@@ -325,9 +484,17 @@ cmd_test() {
   select_services "$@"
   services=("${SERVICES[@]}")
   for name in "${services[@]}"; do
-    if [ "$#" -eq 0 ] && [ "$(status_word "$(service_container "$name")")" = down ]; then
-      warn "mcp-$name is not running: not tested"
-      continue
+    if [ "$#" -eq 0 ]; then
+      case $(service_status "$name") in
+        skipped)
+          info "mcp-$name skipped (it needs $(service_requires "$name")): not tested"
+          continue
+          ;;
+        down)
+          warn "mcp-$name is not running: not tested"
+          continue
+          ;;
+      esac
     fi
     tested=$((tested + 1))
     scripts/test_service.sh "$name" || failed+=("$name")

@@ -5,6 +5,7 @@
 //   node e2e/checks.mjs tools                           every running service, over /sse and /mcp
 //   node e2e/checks.mjs sqlite-write <marker>           a row written through mcp-sqlite
 //   node e2e/checks.mjs sqlite-read <marker>            ... and read back (after a restart)
+//   node e2e/checks.mjs auth <service...>               POST /rpc: 401 without MCP_API_KEY, 200 with it
 //
 // Environment: E2E_URLS (JSON {service: "http://127.0.0.1:port"}), MCP_API_KEY, E2E_WORKSPACE_DIR and
 // E2E_SHARED_DIR (host folders mounted at /workspace and /shared), E2E_CONTAINER_PREFIX.
@@ -16,6 +17,7 @@ import { parse } from 'yaml';
 import { connect, resultData, TRANSPORTS } from '../scripts/lib/mcp-client.mjs';
 
 const ROOT = new URL('../', import.meta.url);
+const REGISTRY = parse(readFileSync(new URL('config/services.yaml', ROOT), 'utf8')).services;
 let failures = 0;
 
 function report(passed, description, detail) {
@@ -88,7 +90,7 @@ function publishedPorts(service) {
 
 function checkRegistry(configFile) {
   const compose = parse(readFileSync(configFile, 'utf8'));
-  const registry = parse(readFileSync(new URL('config/services.yaml', ROOT), 'utf8')).services;
+  const registry = REGISTRY;
   const networksRegistry = parse(readFileSync(new URL('config/networks.yaml', ROOT), 'utf8')).networks;
   const prefix = process.env.E2E_CONTAINER_PREFIX ?? 'mcp-';
   const urls = services();
@@ -128,6 +130,14 @@ function checkRegistry(configFile) {
       JSON.stringify(wanted) === JSON.stringify(actual),
       `mcp-${entry.name} joins ${wanted.join(' + ')}`,
       actual.join(','),
+    );
+    const build = service.build ?? {};
+    report(
+      String(build.dockerfile ?? '').endsWith('Dockerfile.service') &&
+        build.args?.SERVICE === entry.name &&
+        String(build.args?.PORT) === String(entry.port),
+      `mcp-${entry.name} is built from Dockerfile.service with SERVICE=${entry.name} PORT=${entry.port}`,
+      JSON.stringify({ dockerfile: build.dockerfile, args: build.args }),
     );
     report(
       service.image?.startsWith(`${entry.image}:`),
@@ -182,8 +192,9 @@ const flows = {
   },
 
   async fetch(client, transport) {
+    const port = REGISTRY.find((entry) => entry.name === 'fetch').port;
     await step(`fetch/${transport}: fetches its own /health over the container's loopback`, async () => {
-      const data = await call(client, 'fetch', { url: 'http://127.0.0.1:8002/health' });
+      const data = await call(client, 'fetch', { url: `http://127.0.0.1:${port}/health` });
       if (data.status !== 200 || !String(data.content).includes('healthy')) throw new Error(short(data));
       return `HTTP ${data.status}, ${data.total_length} chars`;
     });
@@ -220,6 +231,50 @@ const flows = {
   },
 };
 
+/**
+ * A service without a flow of its own (a new one): its registry smoke test, the call scripts/test_service.sh
+ * makes, over this transport. A flow in `flows` that checks what the tools do is better; this keeps a
+ * new service covered from the day its registry entry lands.
+ */
+function smokeFlow(name) {
+  const entry = REGISTRY.find((e) => e.name === name);
+  return async (client, transport) => {
+    await step(
+      `${name}/${transport}: smoke test ${entry.smoke_tool} (no flow of its own in e2e/checks.mjs)`,
+      async () => {
+        const args = JSON.parse(String(entry.smoke_args ?? '{}').replaceAll('$PORT', String(entry.port)));
+        const result = await client.callTool({ name: entry.smoke_tool, arguments: args }, undefined, {
+          timeout: 30_000,
+        });
+        const text = JSON.stringify({ isError: result.isError === true, data: resultData(result) }, null, 2);
+        if (entry.smoke_expect ? !new RegExp(entry.smoke_expect).test(text) : result.isError)
+          throw new Error(short(text));
+      },
+    );
+  };
+}
+
+async function checkAuth(names) {
+  const apiKey = env('MCP_API_KEY');
+  const urls = services();
+  for (const name of names) {
+    await step(`${name}: POST /rpc answers 401 without a key and 200 with the key from the secrets file`, async () => {
+      const statuses = [];
+      for (const headers of [{}, { authorization: `Bearer ${apiKey}` }]) {
+        const response = await fetch(`${urls[name]}/rpc`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+      if (statuses[0] !== 401 || statuses[1] !== 200) throw new Error(`HTTP ${statuses.join(' then ')}`);
+    });
+  }
+}
+
 async function checkTools() {
   const apiKey = process.env.MCP_API_KEY;
   for (const [name, url] of Object.entries(services())) {
@@ -248,9 +303,8 @@ async function checkTools() {
           if (tools.length === 0) throw new Error('no tools');
           return `${server.name} ${server.version}, ${tools.length} tools`;
         });
-        const flow = flows[name];
-        if (flow) await flow(client, transport);
-        else report(false, `${name}/${transport}: e2e/checks.mjs has no flow for this service`);
+        const flow = flows[name] ?? smokeFlow(name);
+        await flow(client, transport);
       } finally {
         await client.close();
       }
@@ -279,14 +333,17 @@ async function sqlitePersistence(mode, marker) {
   }
 }
 
-const [command, argument] = process.argv.slice(2);
+const [command, argument, ...rest] = process.argv.slice(2);
 try {
   if (command === 'registry' && argument) checkRegistry(argument);
   else if (command === 'tools') await checkTools();
+  else if (command === 'auth' && argument) await checkAuth([argument, ...rest]);
   else if ((command === 'sqlite-write' || command === 'sqlite-read') && argument)
     await sqlitePersistence(command.slice('sqlite-'.length), argument);
   else {
-    process.stderr.write('usage: checks.mjs registry <file> | tools | sqlite-write <marker> | sqlite-read <marker>\n');
+    process.stderr.write(
+      'usage: checks.mjs registry <file> | tools | sqlite-write <marker> | sqlite-read <marker> | auth <service...>\n',
+    );
     process.exit(2);
   }
 } catch (error) {

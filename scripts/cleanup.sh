@@ -48,7 +48,12 @@ timeout 10 docker info >/dev/null 2>&1 || {
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-mcp-sse}
 export SECRETS_FILE=${SECRETS_FILE:-$HOME/projects/secrets/sse.env}
 # compose reads env_file even to take things down; a missing secrets file must not block cleanup
-[ -f "$SECRETS_FILE" ] || export SECRETS_FILE=/dev/null
+# (an empty stand-in, not /dev/null: compose v1 refuses anything but a regular file)
+if [ ! -f "$SECRETS_FILE" ]; then
+  SECRETS_FILE=$(mktemp)
+  export SECRETS_FILE
+  trap 'rm -f "$SECRETS_FILE"' EXIT
+fi
 MCP_BASE_IMAGE=${MCP_BASE_IMAGE:-mcp-sse/base:latest}
 rc=0
 

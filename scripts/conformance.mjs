@@ -5,7 +5,9 @@
 //   - the real sqlite service: the scenarios that need no fixture tools, resources or prompts.
 // Each service runs from source (tsx) on a free loopback port. The fixture's scenarios run in one CLI
 // process (one Node 22 start-up), sqlite's each in its own; every scenario has a deadline. Verdicts come
-// from the checks the CLI saves (-o). Prints one line per scenario; exits 1 when any scenario fails.
+// from the checks the CLI saves (-o). Prints one line per scenario and "conformance: N scenarios passed,
+// M failed" (appended as "conformance N M" to $MCP_COUNTS_FILE when set, for .ci/run); exits 1 when
+// any scenario fails.
 //
 //   pnpm test:conformance                      everything
 //   pnpm test:conformance -- --only ping       scenarios whose name contains "ping"
@@ -13,7 +15,7 @@
 //      at a time, default 2),
 //      CONFORMANCE_VERBOSE=1 (print every scenario's full output).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,7 +47,8 @@ const { values: args } = parseArgs({ options: { only: { type: 'string' } } });
 const scenarioTimeoutMs = Number(process.env.CONFORMANCE_SCENARIO_TIMEOUT_MS ?? 30_000);
 const concurrency = Math.max(1, Number(process.env.CONFORMANCE_CONCURRENCY ?? 2));
 const verbose = process.env.CONFORMANCE_VERBOSE === '1';
-const color = process.stdout.isTTY ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_code, text) => text;
+const color =
+  process.stdout.isTTY && !process.env.NO_COLOR ? (code, text) => `\x1b[${code}m${text}\x1b[0m` : (_code, text) => text;
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
@@ -337,9 +340,13 @@ async function main() {
       }
     }
     const failed = results.filter((r) => !r.ok);
+    // "scenarios" keeps this from reading as .ci/run's closing "N passed, M failed" line
     console.log(
-      `\nconformance: ${results.length - failed.length} passed, ${failed.length} failed (${seconds(Date.now() - t0)})`,
+      `\nconformance: ${results.length - failed.length} scenarios passed, ${failed.length} failed (${seconds(Date.now() - t0)})`,
     );
+    if (process.env.MCP_COUNTS_FILE) {
+      appendFileSync(process.env.MCP_COUNTS_FILE, `conformance ${results.length - failed.length} ${failed.length}\n`);
+    }
     if (failed.length > 0) console.log(`failed: ${failed.map((r) => `${r.service}/${r.scenario}`).join(', ')}`);
     return failed.length === 0;
   } finally {

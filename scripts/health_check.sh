@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Checks GET /health of every service in config/services.yaml on 127.0.0.1 (or of the services named).
-# Made for cron: silent when everything is healthy, one line per unhealthy service otherwise.
+# Checks GET /health of every deployed service of config/services.yaml on 127.0.0.1 (or of the
+# services named). Made for cron: silent when everything deployed is healthy, one line per
+# unhealthy service otherwise.
 #
 #   scripts/health_check.sh [-v] [--json] [--timeout SECONDS] [service...]
 #
-#   -v          also print a line for each healthy service
+#   -v          also print a line for each healthy and each skipped service
 #   --json      print one JSON document instead: {"healthy": bool, "services": [{name, url, healthy, ...}]}
 #   --timeout   per-service limit in seconds (default 5); the whole run is capped at that plus 5 s
 #
 # A service is healthy when /health answers 200 with {"status":"healthy","service":"<its name>"}.
-# Exit codes: 0 all healthy, 1 at least one unhealthy or unreachable, 2 usage or configuration error.
-# Ports honour MCP_<NAME>_PORT, as docker-compose.yml does. Needs node (>= 18) on the host.
+# Without names, a service whose backend setting (config/services.yaml `requires`, e.g. postgres's
+# DATABASE_URL) is neither in the secrets file ($SECRETS_FILE, default ~/projects/secrets/sse.env)
+# nor in the environment, and which has no container, is skipped, as `deploy.sh up` and ./start.sh
+# skip it: it is not a failure. An unreadable secrets file skips nothing.
+# Exit codes: 0 every checked service healthy, 1 one unhealthy or unreachable (or none to check),
+# 2 usage or configuration error. Ports honour MCP_<NAME>_PORT, as docker-compose.yml does.
+# Needs node (>= 18) on the host; docker only to see whether a skipped service has a container.
 #
 # cron, every 5 minutes, mail only on trouble:
 #   */5 * * * * /path/to/repo/scripts/health_check.sh || logger -t mcp-sse "unhealthy MCP services"
@@ -52,14 +58,34 @@ if ! command -v node >/dev/null 2>&1; then
   exit 2
 fi
 
+SECRETS_FILE=${SECRETS_FILE:-$HOME/projects/secrets/sse.env}
+
+# Skipped (prints why): not named, its backend setting is missing, and no container of it exists.
+skip_reason() {
+  local name=$1
+  [ "$explicit" = 0 ] || return 1
+  if [ -e "$SECRETS_FILE" ] && [ ! -r "$SECRETS_FILE" ]; then return 1; fi
+  requirement_met "$name" "$SECRETS_FILE" --env && return 1
+  if command -v docker >/dev/null 2>&1 && timeout 5 docker container inspect "$(service_container "$name")" >/dev/null 2>&1; then
+    return 1
+  fi
+  printf 'not deployed: needs %s\n' "$(service_requires "$name")"
+}
+
+explicit=1
 if [ "${#names[@]}" -eq 0 ]; then
+  explicit=0
   all=$(registry_names) || exit 2
   mapfile -t names <<<"$all"
 fi
 targets=()
 for arg in "${names[@]}"; do
   name=$(resolve_service "$arg") || exit 2
-  targets+=("$name=$(service_url "$name")")
+  if reason=$(skip_reason "$name"); then
+    targets+=("$name=skip:$reason")
+  else
+    targets+=("$name=$(service_url "$name")")
+  fi
 done
 
 # One request per service, all at once; every request has its own deadline, so nothing can hang.
@@ -69,7 +95,9 @@ const [timeoutMs, verbose, json, ...targets] = process.argv.slice(1);
 const check = async (target) => {
   const eq = target.indexOf("=");
   const name = target.slice(0, eq);
-  const url = `${target.slice(eq + 1)}/health`;
+  const value = target.slice(eq + 1);
+  if (value.startsWith("skip:")) return { name, skipped: true, reason: value.slice(5) };
+  const url = `${value}/health`;
   const started = performance.now();
   const result = { name, url, healthy: false };
   try {
@@ -96,14 +124,18 @@ const check = async (target) => {
   return result;
 };
 const results = await Promise.all(targets.map(check));
-const healthy = results.every((r) => r.healthy);
+const checked = results.filter((r) => !r.skipped);
+const healthy = checked.length > 0 && checked.every((r) => r.healthy);
 if (json === "1") {
   process.stdout.write(JSON.stringify({ healthy, checked_at: new Date().toISOString(), services: results }, null, 2) + "\n");
 } else {
   for (const r of results) {
+    if (r.skipped && verbose === "1") console.log(`skipped   ${r.name.padEnd(12)} ${r.reason}`);
+    if (r.skipped) continue;
     if (r.healthy && verbose === "1") console.log(`ok        ${r.name.padEnd(12)} ${r.url}  ${r.latency_ms} ms  v${r.version ?? "?"}  tools=${r.tools_count ?? "?"}`);
     if (!r.healthy) console.log(`UNHEALTHY ${r.name.padEnd(12)} ${r.url}  ${r.error}`);
   }
+  if (checked.length === 0) console.log("UNHEALTHY no service is deployed (every one is skipped)");
 }
 process.exitCode = healthy ? 0 : 1;
 '

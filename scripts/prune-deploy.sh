@@ -1,6 +1,6 @@
 #!/bin/sh
 # Trims a `pnpm deploy` output folder to what the service needs at run time. Run inside the build
-# stage of services/<name>/Dockerfile:  sh /repo/scripts/prune-deploy.sh /out
+# stage of Dockerfile.service:  sh /repo/scripts/prune-deploy.sh /out
 #
 # Keeps package.json, dist/ and node_modules/. Removes the service's own sources and tests, and from
 # node_modules what Node never loads: type declarations, TypeScript sources, source maps, docs, and

@@ -4,9 +4,14 @@
 #
 #   scripts/test_service.sh <service> [tool [json-arguments]]
 #
-# Without a tool, the service's smoke_tool/smoke_args from config/services.yaml are used
-# (list_tables for sqlite, list_schemas for postgres, ...). The address is 127.0.0.1 and the port
-# from the registry (MCP_<NAME>_PORT overrides it). With MCP_API_KEYS set on the server, pass a key
+# Without a tool, the service's smoke_tool/smoke_args/smoke_expect from config/services.yaml are used
+# (list_tables for sqlite, list_schemas for postgres, ...); they pass on a deployment with an empty
+# secrets file. fetch's smoke test asks for the service's own /health over loopback: with no settings
+# the SSRF guard refuses that with a clear message, which is the expected answer (the call went
+# through the transport, the tool and the guard); with FETCH_ALLOWED_HOSTS=127.0.0.1 the page itself
+# comes back, which passes too. Any other answer fails. To fetch a real page:
+#   scripts/test_service.sh fetch fetch '{"url":"https://example.com/"}'
+# The address is 127.0.0.1 and the port from the registry (MCP_<NAME>_PORT overrides it). With MCP_API_KEYS set on the server, pass a key
 # as MCP_API_KEY; when unset, the first key of MCP_API_KEYS in $SECRETS_FILE is used if readable.
 # Needs node and the workspace installed (`pnpm install`): the SDK comes from there.
 #
@@ -24,9 +29,18 @@ if [ "$#" -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
 fi
 
 name=$(resolve_service "$1") || exit 2
-tool=${2:-$(registry_get "$name" smoke_tool)}
-args=${3:-$(registry_get "$name" smoke_args)}
+expect=''
+if [ "$#" -ge 2 ]; then
+  tool=$2
+  args=${3:-'{}'}
+else
+  tool=$(registry_get "$name" smoke_tool)
+  args=$(registry_get "$name" smoke_args)
+  expect=$(registry_get "$name" smoke_expect || true)
+fi
 args=${args:-'{}'}
+# $PORT in the arguments: the port the service listens on in its container
+args=${args//\$PORT/$(service_container_port "$name")}
 url=$(service_url "$name")
 
 if [ -z "${MCP_API_KEY:-}" ]; then
@@ -56,10 +70,25 @@ for transport in sse streamable-http; do
     });')
   printf '%s\n' "$tools"
   printf 'call %s %s\n' "$tool" "$args"
-  if output=$(node "$client" --url "$url" --transport "$transport" call "$tool" "$args" 2>&1); then
-    printf '%s\n%sOK%s\n' "$output" "$C_GREEN" "$C_RESET"
+  rc=0
+  output=$(node "$client" --url "$url" --transport "$transport" call "$tool" "$args" 2>&1) || rc=$?
+  printf '%s\n' "$output"
+  if [ -n "$expect" ]; then
+    # an expected answer, success or refusal; a failed connection (rc 2+, or no JSON) never matches
+    if [ "$rc" -le 1 ] && printf '%s' "$output" | grep -Eq -- "$expect"; then
+      if [ "$rc" -eq 1 ]; then
+        printf '%sOK%s the expected refusal (the call reached the tool, which said no as it should)\n' "$C_GREEN" "$C_RESET"
+      else
+        printf '%sOK%s\n' "$C_GREEN" "$C_RESET"
+      fi
+    else
+      printf '%sFAIL%s %s over %s: the answer does not match /%s/\n' "$C_RED" "$C_RESET" "$tool" "$transport" "$expect"
+      failed=1
+    fi
+  elif [ "$rc" -eq 0 ]; then
+    printf '%sOK%s\n' "$C_GREEN" "$C_RESET"
   else
-    printf '%s\n%sFAIL%s %s over %s\n' "$output" "$C_RED" "$C_RESET" "$tool" "$transport"
+    printf '%sFAIL%s %s over %s\n' "$C_RED" "$C_RESET" "$tool" "$transport"
     failed=1
   fi
 done

@@ -71,6 +71,26 @@ resolve_service() {
   fi
 }
 
+# What a service's backend needs (services.yaml `requires`: alternatives separated by |), as
+# "A or B"; empty when it needs nothing.
+service_requires() { registry_get "$1" requires | sed 's/|/ or /g'; }
+
+# Succeeds when the service needs no setting, or when FILE sets one of its `requires` alternatives
+# to a non-empty value (`NAME=value` or `export NAME=value`, as docker's env_file and the shell read
+# it). With --env, the caller's environment counts too (./start.sh, local runs).
+#   requirement_met postgres "$SECRETS_FILE" [--env]
+requirement_met() {
+  local name=$1 file=$2 use_env=${3:-} requires alternatives alt
+  requires=$(registry_get "$name" requires || true)
+  [ -n "$requires" ] || return 0
+  IFS='|' read -r -a alternatives <<<"$requires"
+  for alt in "${alternatives[@]}"; do
+    if [ "$use_env" = --env ] && [ -n "${!alt:-}" ]; then return 0; fi
+    if [ -r "$file" ] && grep -Eq "^[[:space:]]*(export[[:space:]]+)?${alt}=[^[:space:]]" "$file"; then return 0; fi
+  done
+  return 1
+}
+
 # The upper-case variable stem of a service: filesystem -> FILESYSTEM, my-svc -> MY_SVC
 service_env_stem() { printf '%s' "$1" | tr '[:lower:]-' '[:upper:]_'; }
 
@@ -115,11 +135,15 @@ registry_markdown() {
   done < <(registry_rows "$MCP_SERVICES_FILE" name port container backend description)
 }
 
-# Colours only when stdout is a terminal and NO_COLOR is unset (used by the scripts that source this).
+# Colours only when stdout is a terminal, NO_COLOR is unset and the terminal is not "dumb" (used by the
+# scripts that source this). Nothing else here moves the cursor or redraws: output piped, redirected
+# to a file or mailed by cron is plain lines.
 # shellcheck disable=SC2034
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-}" != "dumb" ]; then
+  MCP_COLOR=1
   C_RED=$'\033[31m' C_GREEN=$'\033[32m' C_YELLOW=$'\033[33m' C_BOLD=$'\033[1m' C_RESET=$'\033[0m'
 else
+  MCP_COLOR=0
   C_RED='' C_GREEN='' C_YELLOW='' C_BOLD='' C_RESET=''
 fi
 
