@@ -17,7 +17,7 @@ export const configObjectSchema = baseConfigSchema.extend({
   // ── Docker engine
   DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
   DOCKER_HOST: z.string().min(1).optional(),
-  DOCKER_TIMEOUT_MS: int(100, 600_000, 10_000),
+  DOCKER_TIMEOUT_MS: int(100, 600_000, 30_000),
   MONITORING_ALLOW_RESTART: envBoolean(false),
   // ── Logs
   MONITORING_LOG_MAX_BYTES: int(4096, 256 * 1024 * 1024, 1024 * 1024),

@@ -219,8 +219,14 @@ export class Engine {
           `Permission denied on the Docker socket ${where}: the service's user needs the socket's group (compose group_add)`,
           { cause: err },
         );
-      case 'ECONNREFUSED':
       case 'ECONNRESET':
+        // docker-modem ends a request idle past its timeout by destroying it: it surfaces as a reset.
+        return new MonitoringError(
+          'UNAVAILABLE',
+          `The Docker engine at ${where} closed the connection or did not answer within DOCKER_TIMEOUT_MS (${this.options.timeoutMs} ms)`,
+          { cause: err },
+        );
+      case 'ECONNREFUSED':
       case 'EPIPE':
       case 'EHOSTUNREACH':
       case 'ENOTFOUND':

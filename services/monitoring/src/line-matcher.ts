@@ -10,6 +10,7 @@
  *
  * Each call that filters gets its own worker (started on first batch, ended with the call).
  */
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
 import { MonitoringError, shown } from './errors.js';
@@ -82,8 +83,10 @@ export class LineMatcher {
     let worker = this.worker;
     if (!worker) {
       worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 64 } });
-      worker.postMessage({ compile: this.pattern });
       this.worker = worker;
+      // Starting a thread is not matching time: the budget starts once it runs.
+      await once(worker, 'online');
+      worker.postMessage({ compile: this.pattern });
     }
     const id = (this.nextId += 1);
     const started = performance.now();

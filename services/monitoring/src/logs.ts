@@ -64,6 +64,7 @@ export interface LogReadResult {
 }
 
 const BATCH_LINES = 2000;
+const TIMESTAMP_ALLOWANCE = 40;
 const BATCH_BYTES = 512 * 1024;
 
 interface Pending {
@@ -105,7 +106,8 @@ export async function readContainerLogs(
     bytes_read: 0,
   };
   const stream = await engine.getStream(`/containers/${container.id}/logs`, { query, signal: options.signal });
-  const splitter = new LogStreamSplitter(!container.tty, options.maxLineBytes);
+  // The engine's timestamp prefix (up to 36 bytes with its space) does not count against the line limit.
+  const splitter = new LogStreamSplitter(!container.tty, options.maxLineBytes + TIMESTAMP_ALLOWANCE);
   let outputBytes = 0;
   let pending: Pending[] = [];
   let pendingBytes = 0;
@@ -163,7 +165,16 @@ export async function readContainerLogs(
   const accept = async (lines: RawLine[]) => {
     for (const raw of lines) {
       if (stopped) return;
-      const { instant, text } = splitTimestamp(raw.text);
+      const split = splitTimestamp(raw.text);
+      const { instant } = split;
+      let { text } = split;
+      if (text.length > options.maxLineBytes / 4 && Buffer.byteLength(text) > options.maxLineBytes) {
+        text = Buffer.from(text)
+          .subarray(0, options.maxLineBytes)
+          .toString('utf8')
+          .replace(/\uFFFD$/, '');
+        raw.cut = true;
+      }
       // The engine filters by since/until already; this guards against engines that round them.
       if (instant !== undefined) {
         if (window.since !== undefined && compareInstants(instant, window.since) < 0) continue;

@@ -52,12 +52,21 @@ const SECRET_SEGMENTS = new Set([
   'HMAC',
 ]);
 
+/** `word` inside `text`, not running on into a longer word (TOKENIZER, SECRETARY); a plural S is allowed. */
+function containsWord(text: string, word: string): boolean {
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) {
+    const next = text[at + word.length];
+    if (next === undefined || next === 'S' || !/[A-Z]/.test(next)) return true;
+  }
+  return false;
+}
+
 /** Whether a variable, label or flag name names a secret. */
 export function isSecretKey(key: string): boolean {
   const upper = key.toUpperCase();
   const compact = upper.replace(/[^A-Z0-9]/g, '');
   for (const word of SECRET_SUBSTRINGS) {
-    if (upper.includes(word) || compact.includes(word.replace(/_/g, ''))) return true;
+    if (containsWord(upper, word) || containsWord(compact, word.replace(/_/g, ''))) return true;
   }
   const segments = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
