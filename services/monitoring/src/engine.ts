@@ -195,6 +195,15 @@ export class Engine {
         );
       case 409:
         return new MonitoringError('CONFLICT', engineMessage ?? 'Conflict', { cause: err });
+      case 501:
+        return new MonitoringError(
+          'UNAVAILABLE',
+          `The Docker engine cannot do this here: ${engineMessage ?? 'not implemented'}`,
+          {
+            cause: err,
+            kind: 'unsupported',
+          },
+        );
       case undefined:
         break;
       default:

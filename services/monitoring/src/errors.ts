@@ -18,12 +18,15 @@ export class MonitoringError extends Error {
   override readonly name = 'MonitoringError';
   /** The message is written for the caller: the core shows it as is. */
   readonly expose = true;
+  /** `unsupported`: the engine cannot do this for this object (e.g. read logs of a driver without reading). */
+  readonly kind: 'unsupported' | undefined;
   constructor(
     readonly code: MonitoringErrorCode,
     message: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; kind?: 'unsupported' } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = options.kind;
   }
 }
 

@@ -61,39 +61,51 @@ export async function searchEngineLogs(
   const skipped = targets.length > settings.maxContainers ? targets.length - settings.maxContainers : 0;
   targets = targets.slice(0, settings.maxContainers);
   const share = Math.max(64 * 1024, Math.floor(settings.scanBytes / Math.max(1, targets.length)));
-  // One time budget for the whole search: each container's matcher gets what is left.
-  let regexLeftMs = settings.regexBudgetMs;
-  const perContainer = await mapConcurrent(
+  const searchOne = async (container: ContainerSummary) => {
+    const tty = (await inspectRaw(engine, container.Id, signal)).Config?.Tty ?? false;
+    // Each container's log gets the matching-time budget.
+    const matcher = new LineMatcher(pattern, settings.regexBudgetMs, 'query');
+    try {
+      const result = await readContainerLogs(
+        engine,
+        { id: container.Id, tty },
+        {
+          stream: 'both',
+          window: input.window,
+          timestamps: true,
+          matcher,
+          readLimitBytes: share,
+          outputLimitBytes: Number.MAX_SAFE_INTEGER,
+          maxLineBytes: settings.maxLineBytes,
+          keepNewest: input.limit,
+          signal,
+        },
+      );
+      return { container, result };
+    } finally {
+      await matcher.close();
+    }
+  };
+  const unreadable: { container: string; error: string }[] = [];
+  const results = await mapConcurrent(
     targets,
     settings.concurrency,
     async (container) => {
-      const tty = (await inspectRaw(engine, container.Id, signal)).Config?.Tty ?? false;
-      const matcher = new LineMatcher(pattern, Math.max(1, regexLeftMs), 'query');
-      const started = performance.now();
       try {
-        const result = await readContainerLogs(
-          engine,
-          { id: container.Id, tty },
-          {
-            stream: 'both',
-            window: input.window,
-            timestamps: true,
-            matcher,
-            readLimitBytes: share,
-            outputLimitBytes: Number.MAX_SAFE_INTEGER,
-            maxLineBytes: settings.maxLineBytes,
-            keepNewest: input.limit,
-            signal,
-          },
-        );
-        return { container, result };
-      } finally {
-        regexLeftMs -= performance.now() - started;
-        await matcher.close();
+        return await searchOne(container);
+      } catch (error) {
+        // A container whose logs cannot be read (a logging driver without reading, removed meanwhile)
+        // is reported, not a failure of the whole search; a failure of the engine itself is.
+        if (error instanceof MonitoringError && (error.code === 'NOT_FOUND' || error.kind === 'unsupported')) {
+          unreadable.push({ container: containerName(container), error: error.message });
+          return undefined;
+        }
+        throw error;
       }
     },
     signal,
   );
+  const perContainer = results.filter((result): result is NonNullable<typeof result> => result !== undefined);
   const all: { match: EngineMatch; instant: Instant | undefined }[] = [];
   let matched = 0;
   const incomplete: { container: string; read_until: string | null }[] = [];
@@ -137,6 +149,7 @@ export async function searchEngineLogs(
               : `limit: more than ${input.limit} lines matched; the newest are shown`,
     }),
     ...(incomplete.length > 0 && { incomplete }),
+    ...(unreadable.length > 0 && { unreadable }),
   };
 }
 

@@ -68,6 +68,10 @@ export const searchLogs = defineMonitoringTool({
       .optional(),
     match_count: z.number().optional(),
     incomplete: z.array(z.object({ container: z.string(), read_until: z.string().nullable() })).optional(),
+    unreadable: z
+      .array(z.object({ container: z.string(), error: z.string() }))
+      .optional()
+      .describe('Containers whose logs the engine cannot read (e.g. logging driver none)'),
     truncated: z.boolean(),
     truncated_reason: z.string().optional(),
   }),

@@ -70,8 +70,10 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     requests.push({ method: 'CONNECT', path: req.url ?? '?', responseBytes: 0, status: 0, done: true });
     socket.destroy();
   });
-  server.on('clientError', (_error, socket) => {
-    requests.push({ method: 'INVALID', path: '', responseBytes: 0, status: 0, done: true });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // A parse error is a request that was not HTTP; a reset is a client that hung up (as it may, mid-stream).
+    if (error.code?.startsWith('HPE_'))
+      requests.push({ method: 'INVALID', path: '', responseBytes: 0, status: 0, done: true });
     socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
