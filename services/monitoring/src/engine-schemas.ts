@@ -202,4 +202,3 @@ export const engineEventSchema = z.object({
   time: z.number().nullish(),
   timeNano: z.number().nullish(),
 });
-export type EngineEvent = z.infer<typeof engineEventSchema>;

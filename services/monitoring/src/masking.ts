@@ -90,12 +90,6 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
 ];
 
-/** Whether a value is a credential by its form alone. */
-export function looksLikeSecretValue(value: string): boolean {
-  if (PRIVATE_KEY_BLOCK.test(value) || new RegExp(AUTH_SCHEME.source, 'i').test(value)) return true;
-  return TOKEN_PATTERNS.some((pattern) => new RegExp(pattern.source).test(value));
-}
-
 // scheme://user:password@host → scheme://user:***@host (also scheme://:password@host and scheme://token@host
 // for schemes where a lone user part is a token is left alone: only an explicit password is masked).
 const URL_USERINFO = /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^\s/@:?#]*):([^\s/@?#]*)@/g;
