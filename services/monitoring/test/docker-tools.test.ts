@@ -38,6 +38,24 @@ const LOG_SCRIPT =
 const EXPECTED_OUT = [...Array.from({ length: 20 }, (_, i) => `out ${i + 1}`), 'done'];
 const EXPECTED_ERR = Array.from({ length: 20 }, (_, i) => `err ${i + 1}`);
 
+/** Secrets planted in a container's environment, labels and command line: none may come back. */
+const SECRET_ENV = {
+  POSTGRES_PASSWORD: 'env-Secret-1',
+  db_password: 'env-Secret-2',
+  GITHUB_TOKEN: 'ghp_env0Secret0000000000000000000000003',
+  AWS_SECRET_ACCESS_KEY: 'env-Secret-4',
+  apiKey: 'env-Secret-5',
+  DATABASE_URL: 'postgres://app:env-Secret-6@db:5432/app',
+  MSSQL: 'Server=db;User Id=sa;Password=env-Secret-7;',
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'https://shop.example.com',
+};
+const SECRET_LABELS = {
+  'com.example.db-password': 'label-Secret-1',
+  'com.example.backup': 'redis://:label-Secret-2@cache:6379',
+  'com.example.team': 'payments',
+};
+
 const fixture = new DockerFixture();
 let svc: StartedService;
 let client: Client;
@@ -59,6 +77,19 @@ beforeAll(async () => {
     fixture.run('long', 'head -c 5000 /dev/zero | tr "\\0" x; echo; echo after-long; exec sleep 3600'),
     fixture.run('big', 'yes "big line 0123456789 abcdefghijklmnopqrstuvwxyz" | head -c 3000000; exec sleep 3600'),
     fixture.run('patho', 'printf "%s!\\n" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; exec sleep 3600'),
+    fixture.run('secrets', 'unused', {
+      env: SECRET_ENV,
+      labels: SECRET_LABELS,
+      command: [
+        'sh',
+        '-c',
+        'exec sleep 3600',
+        '--password=cmd-Secret-1',
+        '--api-key',
+        'cmd-Secret-2',
+        'postgres://app:cmd-Secret-3@db/app',
+      ],
+    }),
   ]);
   await Promise.all([
     logsDone(fixture.name('logs'), 'done'),
@@ -85,14 +116,14 @@ describe('list_containers, inspect_container, list_images', () => {
       truncated: boolean;
     }>(client, 'list_containers', { name: fixture.prefix });
     expect(listed.containers.map((c) => c.name)).toEqual(
-      ['big', 'logs', 'long', 'patho', 'tty'].map((suffix) => fixture.name(suffix)),
+      ['big', 'logs', 'long', 'patho', 'secrets', 'tty'].map((suffix) => fixture.name(suffix)),
     );
     expect(listed.containers.every((c) => c.state === 'running' && c.image === fixture.image)).toBe(true);
     expect(listed.containers[0]?.networks).toEqual(['none']);
     const byLabel = await ok<{ containers: unknown[] }>(client, 'list_containers', {
       label: `mcp-montest=${fixture.prefix}`,
     });
-    expect(byLabel.containers).toHaveLength(5);
+    expect(byLabel.containers).toHaveLength(6);
     const exited = await ok<{ containers: unknown[] }>(client, 'list_containers', {
       name: fixture.prefix,
       status: 'exited',
@@ -118,6 +149,44 @@ describe('list_containers, inspect_container, list_images', () => {
     expect(text).toBe(
       `No container named or with id "${fixture.prefix}-missing" (list_containers with all=true lists them)`,
     );
+  });
+
+  it('masks secrets in environment, labels, command and arguments, and keeps the rest', async () => {
+    const inspected = await ok<{
+      config: { env: string[]; labels: Record<string, string>; cmd: string[]; args: string[] };
+    }>(client, 'inspect_container', { container: fixture.name('secrets') });
+    expect(inspected.config.env).toEqual(
+      expect.arrayContaining([
+        'POSTGRES_PASSWORD=***',
+        'db_password=***',
+        'GITHUB_TOKEN=***',
+        'AWS_SECRET_ACCESS_KEY=***',
+        'apiKey=***',
+        'DATABASE_URL=postgres://app:***@db:5432/app',
+        'MSSQL=Server=db;User Id=sa;Password=***;',
+        'NODE_ENV=production',
+        'PUBLIC_URL=https://shop.example.com',
+      ]),
+    );
+    expect(inspected.config.labels).toMatchObject({
+      'com.example.db-password': '***',
+      'com.example.backup': 'redis://:***@cache:6379',
+      'com.example.team': 'payments',
+    });
+    const masked = ['--password=***', '--api-key', '***', 'postgres://app:***@db/app'];
+    expect(inspected.config.cmd).toEqual(['sh', '-c', 'exec sleep 3600', ...masked]);
+    expect(inspected.config.args).toEqual(['-c', 'exec sleep 3600', ...masked]);
+    const listed = await ok(client, 'list_containers', { name: fixture.name('secrets') });
+    const events = await ok(client, 'docker_events', { since: started, container: fixture.name('secrets') });
+    // Whatever carries them (inspect, the list's labels, the events' attributes), no planted value comes back.
+    const text = JSON.stringify([inspected, listed, events]);
+    for (const secret of [...Object.values(SECRET_ENV), ...Object.values(SECRET_LABELS)].flatMap(
+      (v) => v.match(/[a-z]+-Secret-\d|ghp_\w+/g) ?? [],
+    )) {
+      expect(text, secret).not.toContain(secret);
+    }
+    for (const secret of ['cmd-Secret-1', 'cmd-Secret-2', 'cmd-Secret-3']) expect(text).not.toContain(secret);
+    expect(text).toContain('payments');
   });
 
   it('lists our image', async () => {
@@ -334,7 +403,7 @@ describe('container_stats and docker_events', () => {
     const all = await ok<{ containers: { name: string }[]; running: number }>(client, 'container_stats', {});
     const names = all.containers.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['big', 'logs', 'long', 'patho', 'tty'].map((s) => fixture.name(s))));
-    expect(all.running).toBeGreaterThanOrEqual(5);
+    expect(all.running).toBeGreaterThanOrEqual(6);
   });
 
   it('reports start, kill, die (with exit code) and stop of a container, in order, for the window', async () => {

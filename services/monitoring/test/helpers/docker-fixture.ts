@@ -64,7 +64,7 @@ export interface RunOptions {
   restart?: string;
   network?: string;
   /** Arguments after the image (default: sh -c script). */
-  entrypoint?: string[];
+  command?: string[];
   detach?: boolean;
 }
 
@@ -118,7 +118,7 @@ export class DockerFixture {
     if (options.restart) args.push('--restart', options.restart);
     for (const [key, value] of Object.entries(options.env ?? {})) args.push('-e', `${key}=${value}`);
     for (const [key, value] of Object.entries(options.labels ?? {})) args.push('--label', `${key}=${value}`);
-    args.push(this.image, ...(options.entrypoint ?? ['sh', '-c', script]));
+    args.push(this.image, ...(options.command ?? ['sh', '-c', script]));
     return docker(args);
   }
 
