@@ -1,0 +1,35 @@
+/** References that must never be accepted: shell, path, encoding, option and look-alike tricks. */
+export const HOSTILE_REFS = [
+  'web; id',
+  'web && id',
+  'web|id',
+  '$(id)',
+  '`id`',
+  '${IFS}',
+  '--help',
+  '-f',
+  '../x',
+  '..',
+  './web',
+  'web/../../etc',
+  'a/b',
+  'a%2Fb',
+  '%2e%2e%2fx',
+  'web\n',
+  'web\r\nX-Injected: 1',
+  'web\u0000',
+  'web ',
+  ' web',
+  'w',
+  '',
+  'wеb', // Cyrillic е
+  'ｗｅｂ', // full-width
+  'web\u200b', // zero-width space
+  'wéb',
+  'web?all=1',
+  'web#x',
+  'web\\x',
+  '/',
+  '//web',
+  'x'.repeat(10_240),
+];
