@@ -1,3 +1,4 @@
+export { type Browser, CHROMIUM, launchBrowser, type Page } from './browser.js';
 export { type ClientTransportKind, connectClient, type ConnectOptions } from './connect-client.js';
 export { parseEnvFile, variablesWithoutComment } from './env-file.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';

@@ -81,6 +81,13 @@ export class PageAgent {
     return html;
   }
 
+  /** The action of the last page's first form (absolute). */
+  action(): string {
+    const match = /<form method="post" action="([^"]*)"/.exec(this.last?.html ?? '');
+    if (!match) throw new Error(`no form on the page: ${this.last?.html.slice(0, 300) ?? ''}`);
+    return match[1]!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+  }
+
   /** The value of a hidden input of the last page. */
   field(name: string): string {
     const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(this.last?.html ?? '');
@@ -121,7 +128,7 @@ export class PageAgent {
     const opened = await this.open(authorizationUrl);
     if (opened.status >= 300 && opened.status < 400) return new URL(opened.headers.get('location')!);
     if (this.last?.html.includes('name="password"')) {
-      await this.submit(authorizationUrl, 'oauth/login', {
+      await this.submit(authorizationUrl, this.action(), {
         pending: this.field('pending'),
         csrf: this.field('csrf'),
         username: user.username,
@@ -129,7 +136,7 @@ export class PageAgent {
       });
       if (this.last?.status !== 200) throw new Error(`login failed (${this.last?.status}): ${this.last?.html ?? ''}`);
     }
-    const consent = await this.submit(authorizationUrl, 'oauth/consent', {
+    const consent = await this.submit(authorizationUrl, this.action(), {
       pending: this.field('pending'),
       csrf: this.field('csrf'),
       decision,

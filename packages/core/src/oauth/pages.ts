@@ -6,18 +6,25 @@ export function escapeHtml(text: string): string {
 }
 
 /**
- * Headers of every page of the flow: no framing (clickjacking), no scripts, no caching, no
- * referrer (the URL carries the pending authorization's id).
+ * Headers of a page of the flow: no framing (clickjacking), no scripts, no caching, a referrer only
+ * to itself (the URL carries the pending authorization's id). Its forms may post to this server and
+ * lead on only to `formTargets` (browsers apply form-action to the redirect after a post: the
+ * client's redirect URI, the identity provider).
  */
-export const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-} as const;
+export function pageHeaders(formTargets: readonly string[] = []): Record<string, string> {
+  const origins = [...new Set(formTargets.map((target) => new URL(target).origin))].join(' ');
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'x-frame-options': 'DENY',
+    'content-security-policy':
+      `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${origins ? ` ${origins}` : ''}; ` +
+      "frame-ancestors 'none'; base-uri 'none'",
+    'cache-control': 'no-store',
+    // same-origin: the page's own forms carry their Origin (no-referrer makes browsers send "null").
+    'referrer-policy': 'same-origin',
+    'x-content-type-options': 'nosniff',
+  };
+}
 
 const STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; margin: 0; padding: 1rem; background: #f5f5f7; color: #1d1d1f; }
@@ -49,6 +56,8 @@ const SCOPE_TEXT: Record<Scope, string> = {
 
 export function loginPage(options: {
   service: string;
+  /** Where the forms post: absolute, so that it holds wherever the page was served from. */
+  actions: { login: string };
   pendingId: string;
   csrf: string;
   clientName: string;
@@ -60,13 +69,13 @@ export function loginPage(options: {
   const hidden = `<input type="hidden" name="pending" value="${escapeHtml(pendingId)}">
     <input type="hidden" name="csrf" value="${escapeHtml(csrf)}">`;
   const password = options.password
-    ? `<form method="post" action="login">${hidden}
+    ? `<form method="post" action="${escapeHtml(options.actions.login)}">${hidden}
       <label for="username">User name</label><input id="username" name="username" type="text" autocomplete="username" required autofocus>
       <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
       <div class="actions"><button type="submit">Log in</button></div></form>`
     : '';
   const upstream = options.upstream
-    ? `<form method="post" action="login">${hidden}<input type="hidden" name="upstream" value="1">
+    ? `<form method="post" action="${escapeHtml(options.actions.login)}">${hidden}<input type="hidden" name="upstream" value="1">
       <div class="actions"><button type="submit" class="${options.password ? 'secondary' : ''}">Log in with your identity provider</button></div></form>`
     : '';
   return page(
@@ -79,6 +88,7 @@ export function loginPage(options: {
 
 export function consentPage(options: {
   service: string;
+  actions: { consent: string };
   pendingId: string;
   csrf: string;
   clientName: string;
@@ -92,7 +102,7 @@ export function consentPage(options: {
     `<h1>Allow <strong>${escapeHtml(options.clientName)}</strong> to use ${escapeHtml(options.service)}?</h1>
     <p>Signed in as <strong>${escapeHtml(options.subject)}</strong>. It asks for:</p><ul>${items}</ul>
     <p class="muted">You will be sent back to ${escapeHtml(options.redirectHost)}.</p>
-    <form method="post" action="consent">
+    <form method="post" action="${escapeHtml(options.actions.consent)}">
       <input type="hidden" name="pending" value="${escapeHtml(options.pendingId)}">
       <input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
       <div class="actions"><button type="submit" name="decision" value="allow">Allow</button>

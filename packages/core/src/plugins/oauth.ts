@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../oauth/authorization-server.js';
 import { newSecret, type PendingAuthorization } from '../oauth/oauth-store.js';
 import { upstreamSecrets } from '../oauth/oidc-login.js';
-import { consentPage, errorPage, loginPage, PAGE_HEADERS } from '../oauth/pages.js';
+import { consentPage, errorPage, loginPage, pageHeaders } from '../oauth/pages.js';
 import { verifyPassword } from '../oauth/passwords.js';
 import type { OAuthSetup } from '../oauth/setup.js';
 import { createRateLimiter } from '../rate-limit.js';
@@ -132,8 +132,16 @@ export function oauthPlugin(app: FastifyInstance, oauth: OAuthSetup, done: (err?
 
   // The browser part: /authorize → login → consent → back to the client with a code.
 
-  const page = (reply: FastifyReply, status: number, html: string) =>
-    reply.code(status).headers(PAGE_HEADERS).send(html);
+  const page = (reply: FastifyReply, status: number, html: string, formTargets: readonly string[] = []) =>
+    reply.code(status).headers(pageHeaders(formTargets)).send(html);
+  // The login form may lead on to the identity provider (its authorization endpoint is discovered).
+  let upstreamTargets: string[] = [];
+  if (oauth.upstream) {
+    void oauth.upstream
+      .authorizationUrl('-', '-', 'probe')
+      .then((url) => (upstreamTargets = [url]))
+      .catch(() => undefined);
+  }
   const loggedIn = (request: FastifyRequest): string | undefined => {
     const session = parseCookie(request.headers.cookie ?? '')[LOGIN_COOKIE];
     return session && oauth.store ? oauth.store.getLogin(session, Date.now()) : undefined;
@@ -161,6 +169,7 @@ export function oauthPlugin(app: FastifyInstance, oauth: OAuthSetup, done: (err?
       200,
       consentPage({
         service: resource.identifier,
+        actions: { consent: `${resource.identifier}/oauth/consent` },
         pendingId: id,
         csrf: pending.csrf,
         clientName: clientName(pending),
@@ -168,6 +177,7 @@ export function oauthPlugin(app: FastifyInstance, oauth: OAuthSetup, done: (err?
         subject,
         scopes: pending.scope,
       }),
+      [pending.redirectUri],
     );
   const showLogin = (reply: FastifyReply, id: string, pending: PendingAuthorization, status = 200, error?: string) =>
     page(
@@ -175,6 +185,7 @@ export function oauthPlugin(app: FastifyInstance, oauth: OAuthSetup, done: (err?
       status,
       loginPage({
         service: resource.identifier,
+        actions: { login: `${resource.identifier}/oauth/login` },
         pendingId: id,
         csrf: pending.csrf,
         clientName: clientName(pending),
@@ -182,6 +193,7 @@ export function oauthPlugin(app: FastifyInstance, oauth: OAuthSetup, done: (err?
         upstream: oauth.upstream !== undefined,
         ...(error === undefined ? {} : { error }),
       }),
+      upstreamTargets,
     );
   /** The pending authorization a form names, if its CSRF token is the one the page carried. */
   const pendingOf = (form: Form): { id: string; pending: PendingAuthorization } | undefined => {
