@@ -167,7 +167,7 @@ export class Registry {
         `mcp-databases:servers:${this.schema}`,
       ]);
       const stored = await client.query<{ name: string; password_cipher: string | null }>(
-        `SELECT name, password_cipher FROM ${this.s}.servers`,
+        `SELECT name, password_cipher FROM ${this.s}.servers ORDER BY name`,
       );
       const existing = new Map(stored.rows.map((row) => [row.name, row.password_cipher]));
       const unknown = [...existing.entries()].filter(
