@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 
 import { connectClient, type StartedService, startService, waitUntil } from '@mcp-sse/testing';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
