@@ -160,3 +160,20 @@ describe('small pieces', () => {
     expect(wrapBatch('UPDATE t SET a = 1', false)).toMatch(/IF @@TRANCOUNT > 0 COMMIT TRANSACTION;$/);
   });
 });
+
+describe('config/servers.example.yml', () => {
+  it('parses, each engine once, with the passwords it names', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../../config/servers.example.yml', import.meta.url), 'utf8');
+    const secrets = new Map(
+      ['SALES_PG_PASSWORD', 'SHOP_MARIADB_PASSWORD', 'ERP_SQL_PASSWORD', 'SCRATCH_PG_PASSWORD'].map((k) => [k, 'x']),
+    );
+    const servers = parseServersFile(text, 'example', secrets);
+    expect(servers.map((s) => [s.name, s.engine, s.port, s.access])).toEqual([
+      ['sales-pg', 'postgres', 5432, 'read_only'],
+      ['shop-mariadb', 'mysql', 3306, 'read_only'],
+      ['erp-sql', 'mssql', 1433, 'read_only'],
+      ['scratch-pg', 'postgres', 5432, 'read_write'],
+    ]);
+  });
+});
