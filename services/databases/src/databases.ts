@@ -279,7 +279,7 @@ export class Databases {
     return { ...located, schemas: value, cached };
   }
 
-  async listTables(server: string, database: string, schema: string | undefined) {
+  async listTables(server: string, database: string, schema: string | undefined, maxBytes = Number.POSITIVE_INFINITY) {
     const located = await this.requireDatabase(server, database);
     if (schema !== undefined) {
       const { schemas } = await this.listSchemas(server, database);
@@ -310,7 +310,15 @@ export class Databases {
           [server, database, schema ?? null],
         ),
     );
-    return { ...located, tables: value.slice(0, 5000), truncated: value.length > 5000, cached };
+    // At most 5000 entries, and no more than the answer's byte budget.
+    const tables: typeof value = [];
+    let bytes = 0;
+    for (const table of value.slice(0, 5000)) {
+      bytes += JSON.stringify(table).length + 1;
+      if (bytes > maxBytes) break;
+      tables.push(table);
+    }
+    return { ...located, tables, truncated: tables.length < value.length, cached };
   }
 
   /** A table by name (`table`, or `schema.table` when schema is omitted), as the registry knows it. */

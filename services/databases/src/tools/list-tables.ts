@@ -1,7 +1,7 @@
 import { READ_ONLY_ANNOTATIONS } from '@mcp-sse/core';
 import { z } from 'zod';
 
-import { databaseName, defineDatabasesTool, engineSchema, schemaName, serverName } from './define.js';
+import { databaseName, defineDatabasesTool, engineSchema, rowBudget, schemaName, serverName } from './define.js';
 
 export const listTables = defineDatabasesTool({
   name: 'list_tables',
@@ -9,7 +9,7 @@ export const listTables = defineDatabasesTool({
   toolset: 'catalog',
   description:
     "Lists the tables and views of one database (or of one schema of it), from the registry: kind, the engine's row " +
-    'estimate, number of columns and comment. At most 5000 entries (truncated says so).',
+    'estimate, number of columns and comment. At most 5000 entries, and no more than fit in the answer (truncated says so).',
   input: z.object({
     server: serverName,
     database: databaseName,
@@ -33,5 +33,6 @@ export const listTables = defineDatabasesTool({
     cached: z.boolean(),
   }),
   annotations: READ_ONLY_ANNOTATIONS,
-  handler: async ({ server, database, schema }, ctx) => ctx.deps.databases.listTables(server, database, schema),
+  handler: async ({ server, database, schema }, ctx) =>
+    ctx.deps.databases.listTables(server, database, schema, rowBudget(ctx.config)),
 });
