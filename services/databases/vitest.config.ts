@@ -8,5 +8,8 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // Each file creates its own databases, role and user on the shared servers: one file at a time
+    // keeps that load (and the other projects' timing-sensitive tests) in check.
+    fileParallelism: false,
   },
 });
