@@ -235,7 +235,7 @@ export class Databases {
   async listDatabases(server: string) {
     const entry = this.entry(server);
     return this.cached([server, this.generation(server), 'databases'], () =>
-      this.registry.query_<{ name: string; schemas: number; tables: number; synced_at: string }>(
+      this.registry.select<{ name: string; schemas: number; tables: number; synced_at: string }>(
         `SELECT d.name,
                 (SELECT count(*)::int FROM __SCHEMA__.schemas s WHERE s.server = d.server AND s.database = d.name) AS schemas,
                 (SELECT count(*)::int FROM __SCHEMA__.tables t WHERE t.server = d.server AND t.database = d.name) AS tables,
@@ -268,7 +268,7 @@ export class Databases {
   async listSchemas(server: string, database: string) {
     const located = await this.requireDatabase(server, database);
     const { value, cached } = await this.cached([server, this.generation(server), 'schemas', digest(database)], () =>
-      this.registry.query_<{ name: string; tables: number; views: number }>(
+      this.registry.select<{ name: string; tables: number; views: number }>(
         `SELECT s.name,
                 (SELECT count(*)::int FROM __SCHEMA__.tables t WHERE t.server = s.server AND t.database = s.database AND t.schema = s.name AND t.kind <> 'view') AS tables,
                 (SELECT count(*)::int FROM __SCHEMA__.tables t WHERE t.server = s.server AND t.database = s.database AND t.schema = s.name AND t.kind = 'view') AS views
@@ -293,7 +293,7 @@ export class Databases {
     const { value, cached } = await this.cached(
       [server, this.generation(server), 'tables', digest([database, schema ?? null])],
       () =>
-        this.registry.query_<{
+        this.registry.select<{
           schema: string;
           name: string;
           kind: string;
@@ -325,7 +325,7 @@ export class Databases {
   async requireTable(server: string, database: string, table: string, schema: string | undefined) {
     const located = await this.requireDatabase(server, database);
     const candidates = async (name: string, inSchema: string | undefined) =>
-      this.registry.query_<{ schema: string; name: string }>(
+      this.registry.select<{ schema: string; name: string }>(
         `SELECT schema, name FROM __SCHEMA__.tables
           WHERE server = $1 AND database = $2 AND name = $3 AND ($4::text IS NULL OR schema = $4::text) ORDER BY schema`,
         [server, database, name, inSchema ?? null],
@@ -342,7 +342,7 @@ export class Databases {
     }
     const [only] = found;
     if (!only) {
-      const similar = await this.registry.query_<{ name: string }>(
+      const similar = await this.registry.select<{ name: string }>(
         `SELECT schema || '.' || name AS name FROM __SCHEMA__.tables
           WHERE server = $1 AND database = $2 AND strpos(lower(name), lower($3)) > 0 ORDER BY length(name) LIMIT 5`,
         [server, database, table.slice(dot + 1)],
@@ -359,7 +359,7 @@ export class Databases {
       [server, this.generation(server), 'describe', digest([database, found.schema, found.table])],
       async () => {
         const args = [server, database, found.schema, found.table];
-        const [head] = await this.registry.query_<{
+        const [head] = await this.registry.select<{
           kind: string;
           row_estimate: number | null;
           comment: string | null;
@@ -367,7 +367,7 @@ export class Databases {
           `SELECT kind, row_estimate, comment FROM __SCHEMA__.tables WHERE server = $1 AND database = $2 AND schema = $3 AND name = $4`,
           args,
         );
-        const columns = await this.registry.query_<{
+        const columns = await this.registry.select<{
           name: string;
           type: string;
           nullable: boolean;
@@ -378,7 +378,7 @@ export class Databases {
             WHERE server = $1 AND database = $2 AND schema = $3 AND table_name = $4 ORDER BY ordinal`,
           args,
         );
-        const constraints = await this.registry.query_<{
+        const constraints = await this.registry.select<{
           name: string;
           kind: string;
           columns: string[];
@@ -390,7 +390,7 @@ export class Databases {
             WHERE server = $1 AND database = $2 AND schema = $3 AND table_name = $4 ORDER BY kind, name`,
           args,
         );
-        const indexes = await this.registry.query_<{
+        const indexes = await this.registry.select<{
           name: string;
           unique: boolean;
           primary: boolean;
@@ -434,7 +434,7 @@ export class Databases {
       const tables =
         kind === 'column'
           ? []
-          : await this.registry.query_<{
+          : await this.registry.select<{
               server: string;
               database: string;
               schema: string;
@@ -449,7 +449,7 @@ export class Databases {
       const columns =
         kind === 'table'
           ? []
-          : await this.registry.query_<{
+          : await this.registry.select<{
               server: string;
               database: string;
               schema: string;

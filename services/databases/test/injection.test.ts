@@ -39,7 +39,11 @@ async function pgState(): Promise<string> {
       pgAdmin(db, 'SELECT * FROM crm.contacts ORDER BY id'),
       pgAdmin(db, 'SELECT last_value, is_called FROM public.order_ids'),
       pgAdmin(db, 'SELECT count(*)::int AS n FROM pg_largeobject_metadata'),
-      pgAdmin(db, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'"),
+      // Only this database's: other tests share the server.
+      pgAdmin(
+        db,
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      ),
       pgAdmin(
         db,
         "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",

@@ -2,7 +2,7 @@ import sql from 'mssql';
 import { type Connection, Request, TYPES } from 'tedious';
 
 import type { CatalogSnapshot, ConstraintKind } from '../catalog.js';
-import { yieldToLoop } from '../catalog.js';
+import { groupConstraints, groupIndexes, yieldToLoop } from '../catalog.js';
 import { DatabasesError } from '../errors.js';
 import { checkSql } from '../sql/guard.js';
 import {
@@ -347,43 +347,28 @@ export class MssqlDriver implements EngineDriver {
       signal,
     );
     const kinds: Record<string, ConstraintKind> = { PK: 'primary_key', UQ: 'unique', F: 'foreign_key' };
-    const constraints = new Map<string, CatalogSnapshot['constraints'][number]>();
-    for (const row of keys) {
-      const id = `${row.s}\u0000${row.t}\u0000${row.name}`;
-      let entry = constraints.get(id);
-      if (!entry) {
-        entry = {
-          schema: row.s,
-          table: row.t,
-          name: row.name,
-          kind: kinds[row.type.trim()] ?? 'unique',
-          columns: [],
-          refSchema: row.rs,
-          refTable: row.rt,
-          refColumns: [],
-        };
-        constraints.set(id, entry);
-      }
-      entry.columns.push(row.col);
-      if (row.rc !== null) entry.refColumns.push(row.rc);
-    }
-    const indexMap = new Map<string, CatalogSnapshot['indexes'][number]>();
-    for (const row of indexes) {
-      const id = `${row.s}\u0000${row.t}\u0000${row.name}`;
-      let entry = indexMap.get(id);
-      if (!entry) {
-        entry = {
-          schema: row.s,
-          table: row.t,
-          name: row.name,
-          unique: row.is_unique,
-          primary: row.is_primary_key,
-          columns: [],
-        };
-        indexMap.set(id, entry);
-      }
-      entry.columns.push(row.col);
-    }
+    const constraints = groupConstraints(
+      keys.map((row) => ({
+        schema: row.s,
+        table: row.t,
+        name: row.name,
+        kind: kinds[row.type.trim()] ?? 'unique',
+        column: row.col,
+        refSchema: row.rs,
+        refTable: row.rt,
+        refColumn: row.rc,
+      })),
+    );
+    const indexList = groupIndexes(
+      indexes.map((row) => ({
+        schema: row.s,
+        table: row.t,
+        name: row.name,
+        unique: row.is_unique,
+        primary: row.is_primary_key,
+        column: row.col,
+      })),
+    );
     const sized = (row: { type: string; max_length: number; precision: number; scale: number }) => {
       if (['varchar', 'char', 'varbinary', 'binary'].includes(row.type))
         return `${row.type}(${row.max_length === -1 ? 'max' : row.max_length})`;
@@ -410,8 +395,8 @@ export class MssqlDriver implements EngineDriver {
         nullable: row.nullable,
         default: row.dflt,
       })),
-      constraints: [...constraints.values()],
-      indexes: [...indexMap.values()],
+      constraints,
+      indexes: indexList,
     };
   }
 

@@ -1,7 +1,7 @@
 import mysql from 'mysql2';
 
 import type { CatalogSnapshot, ConstraintKind } from '../catalog.js';
-import { yieldToLoop } from '../catalog.js';
+import { groupConstraints, groupIndexes, yieldToLoop } from '../catalog.js';
 import { DatabasesError } from '../errors.js';
 import { checkSql } from '../sql/guard.js';
 import type { LexOptions } from '../sql/lexer.js';
@@ -324,48 +324,33 @@ export class MysqlDriver implements EngineDriver {
         [database],
       )) as { t: string; name: string; nonunique: number | string; col: string | null }[];
 
-      const constraints = new Map<string, CatalogSnapshot['constraints'][number]>();
       const kinds: Record<string, ConstraintKind> = {
         'PRIMARY KEY': 'primary_key',
         UNIQUE: 'unique',
         'FOREIGN KEY': 'foreign_key',
       };
-      for (const row of keys) {
-        const id = `${row.t}\u0000${row.name}`;
-        let entry = constraints.get(id);
-        if (!entry) {
-          entry = {
-            schema: database,
-            table: row.t,
-            name: row.name,
-            kind: kinds[row.type] ?? 'unique',
-            columns: [],
-            refSchema: row.rs,
-            refTable: row.rt,
-            refColumns: [],
-          };
-          constraints.set(id, entry);
-        }
-        entry.columns.push(row.col);
-        if (row.rc !== null) entry.refColumns.push(row.rc);
-      }
-      const indexes = new Map<string, CatalogSnapshot['indexes'][number]>();
-      for (const row of stats) {
-        const id = `${row.t}\u0000${row.name}`;
-        let entry = indexes.get(id);
-        if (!entry) {
-          entry = {
-            schema: database,
-            table: row.t,
-            name: row.name,
-            unique: Number(row.nonunique) === 0,
-            primary: row.name === 'PRIMARY',
-            columns: [],
-          };
-          indexes.set(id, entry);
-        }
-        entry.columns.push(row.col ?? '(expression)');
-      }
+      const constraints = groupConstraints(
+        keys.map((row) => ({
+          schema: database,
+          table: row.t,
+          name: row.name,
+          kind: kinds[row.type] ?? 'unique',
+          column: row.col,
+          refSchema: row.rs,
+          refTable: row.rt,
+          refColumn: row.rc,
+        })),
+      );
+      const indexes = groupIndexes(
+        stats.map((row) => ({
+          schema: database,
+          table: row.t,
+          name: row.name,
+          unique: Number(row.nonunique) === 0,
+          primary: row.name === 'PRIMARY',
+          column: row.col ?? '(expression)',
+        })),
+      );
       return {
         schemas: [database],
         tables: tables.map((row) => ({
@@ -384,8 +369,8 @@ export class MysqlDriver implements EngineDriver {
           nullable: row.nullable === 'YES',
           default: row.dflt,
         })),
-        constraints: [...constraints.values()],
-        indexes: [...indexes.values()],
+        constraints,
+        indexes,
       };
     });
   }

@@ -383,7 +383,8 @@ export class Registry {
     });
   }
 
-  async query_<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  /** A read of the registry; `__SCHEMA__` in the text is its schema. */
+  async select<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
     return this.query<R>(text.replaceAll('__SCHEMA__', this.s), values);
   }
 
