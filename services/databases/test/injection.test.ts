@@ -50,7 +50,7 @@ async function pgState(): Promise<string> {
       ),
       pgAdmin(
         db,
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query ILIKE '%pg_sleep%' AND pid <> pg_backend_pid()",
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query ILIKE '%pg_sleep%' AND datname = current_database() AND pid <> pg_backend_pid()",
       ),
     ]),
   );
@@ -68,9 +68,10 @@ async function myState(): Promise<string> {
       ),
       mysqlAdmin("SELECT IS_FREE_LOCK('mcp-test-lock') AS free"),
       mysqlAdmin('SELECT @@GLOBAL.max_connections AS m, @@GLOBAL.general_log AS g'),
-      mysqlAdmin(
-        "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(%' AND ID <> CONNECTION_ID()",
-      ),
+      // Only this test's login: other tests share the server.
+      mysqlAdmin("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(%' AND USER = ?", [
+        f.my.user,
+      ]),
     ]),
   );
 }
