@@ -119,3 +119,31 @@ describe('a sync of many tables', () => {
     expect(lag.max / 1e6).toBeLessThan(2000);
   }, 120_000);
 });
+
+describe('the result cache (DATABASES_RESULT_CACHE_TTL)', () => {
+  it('keeps small results of read-only servers, never of read-write ones', async () => {
+    const cachedSvc = await startService(service, { env: { ...f.env, DATABASES_RESULT_CACHE_TTL: '60' } });
+    const cachedClient = await connectClient(cachedSvc.url, 'sse');
+    try {
+      const read = {
+        server: 'pg-main',
+        database: f.pg.sales,
+        sql: 'SELECT count(*)::int AS n FROM customers WHERE id > $1',
+        params: [0],
+      };
+      expect(await ok(cachedClient, 'execute_sql', read)).toMatchObject({ rows: [{ n: 3 }], cached: false });
+      expect(await ok(cachedClient, 'execute_sql', read)).toMatchObject({ rows: [{ n: 3 }], cached: true });
+      // Other parameters are another entry.
+      expect(await ok(cachedClient, 'execute_sql', { ...read, params: [1] })).toMatchObject({
+        rows: [{ n: 2 }],
+        cached: false,
+      });
+      const write = { server: 'pg-rw', database: f.pg.scratch, sql: 'SELECT count(*)::int AS n FROM notes' };
+      await ok(cachedClient, 'execute_sql', write);
+      expect(await ok(cachedClient, 'execute_sql', write)).toMatchObject({ cached: false });
+    } finally {
+      await cachedClient.close();
+      await cachedSvc.close();
+    }
+  });
+});
