@@ -19,7 +19,7 @@ export const configObjectSchema = baseConfigSchema.extend({
   // Child processes that run searches, tag counts and stats off the event loop.
   MEMORY_QUERY_WORKERS: int(1, 64, 2),
   // Candidates taken from the binary-quantised vector index before exact float rescoring.
-  MEMORY_SEARCH_CANDIDATES: int(10, 4096, 400),
+  MEMORY_SEARCH_CANDIDATES: int(10, 20_000, 1000),
   // A filtered semantic search scans the float vectors of the matching memories exactly when at most
   // this many match; beyond, it takes candidates from the quantised index and filters them.
   MEMORY_EXACT_SCAN_LIMIT: int(0, 1_000_000, 20_000),

@@ -6,6 +6,8 @@
  */
 import type Database from 'better-sqlite3';
 
+import { signCode } from './binary-index.js';
+import type { CodeCache } from './code-cache.js';
 import { MemoryError } from './errors.js';
 import { readSpec, vectorTables } from './schema.js';
 
@@ -193,16 +195,6 @@ export function ftsQuery(text: string): string {
   return words.map((word) => `"${word}"`).join(' ');
 }
 
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
-}
-
-function asFloats(blob: Buffer): Float32Array {
-  return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
-}
-
 interface Scored {
   id: number;
   score: number;
@@ -217,6 +209,7 @@ function semanticIds(
   db: Database.Database,
   args: SearchArgs,
   k: number,
+  cache: CodeCache,
 ): { hits: Scored[]; strategy: SearchResult['strategy'] } {
   const vector = args.vector;
   if (vector === undefined) throw new MemoryError('INTERNAL', 'semantic search without a query vector');
@@ -225,49 +218,42 @@ function semanticIds(
   if (spec.dimensions !== vector.length) {
     throw new MemoryError('INTERNAL', `query vector has ${vector.length} dimensions; the index has ${spec.dimensions}`);
   }
-  const { floats, bits } = vectorTables(spec.generation);
-  const where = filterSql(args);
-  const filtered = hasFilters(args);
-  if (filtered && args.exactScanLimit > 0) {
-    // Few matching memories: score every one exactly (no quantisation error at all).
-    const scored: Scored[] = [];
-    let fits = true;
-    const rows = db
-      .prepare<unknown[], { id: number; embedding: Buffer }>(
-        `SELECT v.id, v.embedding FROM memories m JOIN ${floats} v ON v.id = m.id WHERE ${where.sql} LIMIT ?`,
-      )
-      .iterate(...where.params, args.exactScanLimit + 1);
-    for (const row of rows) {
-      if (scored.length >= args.exactScanLimit) {
-        fits = false;
-        break;
-      }
-      scored.push({ id: row.id, score: dot(vector, asFloats(row.embedding)) });
-    }
-    if (fits) return { hits: topK(scored, k), strategy: 'exact-scan' };
-  }
-  // Hamming distance over sign bits picks candidates; the float vectors rescore them exactly.
-  const candidates = Math.min(4096, Math.max(args.candidates, k * 4));
+  const { floats } = vectorTables(spec.generation);
   const query = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-  const ids = db
-    .prepare<[Buffer, number], number>(
-      `SELECT rowid FROM ${bits} WHERE embedding MATCH vec_quantize_binary(?) AND k = ?`,
+  const where = filterSql(args);
+  if (hasFilters(args) && args.exactScanLimit > 0) {
+    // Few matching memories: score every one exactly (no quantisation error at all).
+    const matching = db
+      .prepare<unknown[], number>(`SELECT count(*) FROM (SELECT 1 FROM memories m WHERE ${where.sql} LIMIT ?)`)
+      .pluck()
+      .get(...where.params, args.exactScanLimit + 1);
+    if ((matching ?? 0) <= args.exactScanLimit) {
+      const hits = db
+        .prepare<unknown[], Scored>(
+          `SELECT v.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score FROM memories m ` +
+            `JOIN ${floats} v ON v.id = m.id WHERE ${where.sql} ORDER BY score DESC, v.id LIMIT ?`,
+        )
+        .all(query, ...where.params, k);
+      return { hits, strategy: 'exact-scan' };
+    }
+  }
+  // Hamming distance over the binary codes picks candidates; the float vectors rescore them exactly.
+  const index = cache.refresh(db, spec);
+  const candidates = Math.max(args.candidates, k * 4);
+  const ids = index.nearest(signCode(vector), candidates);
+  // Vectors are deleted with their memory, so a candidate with a vector is a live memory; the join
+  // with memories is needed only to apply filters.
+  const hits = db
+    .prepare<unknown[], Scored>(
+      hasFilters(args)
+        ? `SELECT v.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score FROM ${floats} v ` +
+            `JOIN memories m ON m.id = v.id WHERE v.id IN (SELECT value FROM json_each(?)) AND ${where.sql} ` +
+            `ORDER BY score DESC, v.id LIMIT ?`
+        : `SELECT v.id AS id, 1 - vec_distance_cosine(v.embedding, ?) AS score FROM ${floats} v ` +
+            `WHERE v.id IN (SELECT value FROM json_each(?)) ORDER BY score DESC, v.id LIMIT ?`,
     )
-    .pluck()
-    .all(query, candidates);
-  const rows = db
-    .prepare<unknown[], { id: number; embedding: Buffer }>(
-      `SELECT v.id, v.embedding FROM json_each(?) j JOIN memories m ON m.id = j.value JOIN ${floats} v ON v.id = m.id ` +
-        `WHERE ${where.sql}`,
-    )
-    .all(JSON.stringify(ids), ...where.params);
-  return {
-    hits: topK(
-      rows.map((row) => ({ id: row.id, score: dot(vector, asFloats(row.embedding)) })),
-      k,
-    ),
-    strategy: 'quantised+rescore',
-  };
+    .all(query, JSON.stringify(ids), ...where.params, k);
+  return { hits, strategy: 'quantised+rescore' };
 }
 
 /** Exact (FTS5) candidates: ids with the negated bm25 rank (higher is better), best first. */
@@ -296,16 +282,16 @@ export function fuse(lists: readonly Scored[][]): Scored[] {
   );
 }
 
-export function searchMemories(db: Database.Database, args: SearchArgs): SearchResult {
+export function searchMemories(db: Database.Database, args: SearchArgs, cache: CodeCache): SearchResult {
   let hits: Scored[];
   let strategy: SearchResult['strategy'];
   if (args.mode === 'semantic') {
-    ({ hits, strategy } = semanticIds(db, args, args.limit));
+    ({ hits, strategy } = semanticIds(db, args, args.limit, cache));
   } else if (args.mode === 'exact') {
     hits = exactIds(db, args, args.limit);
   } else {
     const depth = Math.max(50, args.limit * 3);
-    const semantic = semanticIds(db, args, depth);
+    const semantic = semanticIds(db, args, depth, cache);
     strategy = semantic.strategy;
     hits = fuse([semantic.hits, exactIds(db, args, depth)]).slice(0, args.limit);
   }

@@ -6,10 +6,11 @@
  */
 import type Database from 'better-sqlite3';
 
+import { CodeCache } from './code-cache.js';
 import { MemoryError } from './errors.js';
 import { listMemories, matchingForDelete, searchMemories, stats, tagCounts } from './queries.js';
 import type { QueryProcessSettings, QueryReply, QueryRequest } from './query-protocol.js';
-import { openConnection } from './schema.js';
+import { openConnection, readSpec } from './schema.js';
 
 const send = process.send?.bind(process);
 if (!send) {
@@ -19,6 +20,7 @@ if (!send) {
 
 const settings = JSON.parse(process.argv[2] ?? '{}') as QueryProcessSettings;
 let db: Database.Database | undefined;
+const codes = new CodeCache();
 
 function run(request: QueryRequest): unknown {
   db ??= openConnection({ path: settings.path, busyTimeoutMs: settings.busyTimeoutMs, readonly: true });
@@ -26,11 +28,16 @@ function run(request: QueryRequest): unknown {
     case 'list':
       return listMemories(db, request.args);
     case 'search':
-      return searchMemories(db, request.args);
+      return searchMemories(db, request.args, codes);
     case 'tags':
       return tagCounts(db, request.args.limit);
     case 'stats':
       return stats(db);
+    case 'warm': {
+      // Load the binary codes before the first search needs them.
+      const spec = readSpec(db);
+      return spec === undefined ? 0 : codes.refresh(db, spec).size;
+    }
     case 'matching':
       return matchingForDelete(db, request.args.filters, request.args.sample);
   }

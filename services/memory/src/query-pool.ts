@@ -67,15 +67,12 @@ export class QueryPool {
 
   constructor(private readonly options: Readonly<QueryPoolOptions>) {}
 
-  /** Starts one child ahead of the first request, so that the first search does not pay for it. */
+  /**
+   * Starts the children ahead of the first request and has each load the binary codes, so that the
+   * first searches do not pay for it. Failures are left for the first real request to report.
+   */
   warm(): void {
-    if (this.slots.size === 0 && !this.closed) {
-      try {
-        this.idle.push(this.spawn());
-      } catch {
-        // The first request will try again and report the failure.
-      }
-    }
+    for (let i = 0; i < this.options.workers; i++) this.run({ op: 'warm', args: {} }).catch(() => undefined);
   }
 
   async run<T>(request: QueryRequest, signal?: AbortSignal): Promise<T> {

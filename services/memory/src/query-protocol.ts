@@ -16,6 +16,7 @@ export type QueryRequest =
   | { op: 'search'; args: SearchArgs }
   | { op: 'tags'; args: { limit: number } }
   | { op: 'stats'; args: Record<string, never> }
+  | { op: 'warm'; args: Record<string, never> }
   | { op: 'matching'; args: { filters: Filters; sample: number } };
 
 export type QueryReply =

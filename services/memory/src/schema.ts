@@ -10,9 +10,11 @@
  * - events: the outbox. Triggers on memories write one row per insert, update and delete, in the
  *   same transaction as the change, so every writer (this service, the re-embed command, another
  *   process on the same file) produces events, and an event exists iff its change committed.
- * - memory_vectors_g<N>: float32 embeddings (exact rescoring); memory_bits_g<N>: a sqlite-vec vec0
- *   table of their sign bits (binary quantisation, the fast candidate scan). N is the embeddings
- *   generation in meta: the re-embed command fills generation N+1 and switches in one transaction.
+ * - memory_vectors_g<N>: float32 embeddings (exact scoring with sqlite-vec's vec_distance_cosine);
+ *   memory_codes_g<N>: their binary codes (binary-index.ts: the fast candidate scan). N is the
+ *   embeddings generation in meta: the re-embed command fills generation N+1 and switches to it in
+ *   one transaction. memories.id is AUTOINCREMENT, so ids only grow and a reader that has loaded
+ *   the codes up to some id finds the new ones above it.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -58,22 +60,22 @@ export function openConnection(options: OpenOptions): Database.Database {
   }
 }
 
-export function vectorTables(generation: number): { floats: string; bits: string } {
-  return { floats: `memory_vectors_g${generation}`, bits: `memory_bits_g${generation}` };
+export function vectorTables(generation: number): { floats: string; codes: string } {
+  return { floats: `memory_vectors_g${generation}`, codes: `memory_codes_g${generation}` };
 }
 
-/** Creates generation `generation`'s vector tables (empty) for `dimensions`. */
-export function createVectorTables(db: Database.Database, generation: number, dimensions: number): void {
-  const { floats, bits } = vectorTables(generation);
+/** Creates generation `generation`'s vector tables (empty). */
+export function createVectorTables(db: Database.Database, generation: number): void {
+  const { floats, codes } = vectorTables(generation);
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${floats} (id INTEGER PRIMARY KEY, embedding BLOB NOT NULL);
-    CREATE VIRTUAL TABLE IF NOT EXISTS ${bits} USING vec0(embedding bit[${dimensions}]);
+    CREATE TABLE IF NOT EXISTS ${codes} (id INTEGER PRIMARY KEY, code BLOB NOT NULL);
   `);
 }
 
 export function dropVectorTables(db: Database.Database, generation: number): void {
-  const { floats, bits } = vectorTables(generation);
-  db.exec(`DROP TABLE IF EXISTS ${bits}; DROP TABLE IF EXISTS ${floats};`);
+  const { floats, codes } = vectorTables(generation);
+  db.exec(`DROP TABLE IF EXISTS ${codes}; DROP TABLE IF EXISTS ${floats};`);
 }
 
 const EVENT_DATA = (row: 'NEW' | 'OLD') =>
@@ -85,7 +87,7 @@ const NOW_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS memories (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   hash TEXT NOT NULL UNIQUE,
   content TEXT NOT NULL,
   type TEXT,
@@ -188,7 +190,7 @@ export function prepareSchema(db: Database.Database, spec: EmbeddingSpec): Store
       const stored = readSpec(db);
       if (stored === undefined) {
         const fresh = { ...spec, generation: 1 };
-        createVectorTables(db, 1, spec.dimensions);
+        createVectorTables(db, 1);
         writeSpec(db, fresh);
         return fresh;
       }
@@ -198,7 +200,7 @@ export function prepareSchema(db: Database.Database, spec: EmbeddingSpec): Store
       if (empty && pending === undefined) {
         dropVectorTables(db, stored.generation);
         const next = { ...spec, generation: stored.generation + 1 };
-        createVectorTables(db, next.generation, spec.dimensions);
+        createVectorTables(db, next.generation);
         writeSpec(db, next);
         return next;
       }

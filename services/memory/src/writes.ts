@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 
+import { signCode } from './binary-index.js';
 import { MemoryError } from './errors.js';
 import { type Filters, filterSql, MEMORY_COLUMNS, type MemoryRecord, type MemoryRow, toRecord } from './queries.js';
 import { readSpec, type StoredSpec, vectorTables, writeMeta } from './schema.js';
@@ -28,14 +29,11 @@ function vectorBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
 
-/** Inserts the float vector and its sign bits for memory `id` into `generation`'s tables. */
+/** Inserts the float vector and its binary code for memory `id` into `generation`'s tables. */
 export function insertVector(db: Database.Database, generation: number, id: number, vector: Float32Array): void {
-  const { floats, bits } = vectorTables(generation);
-  const blob = vectorBlob(vector);
-  db.prepare(`INSERT OR REPLACE INTO ${floats} (id, embedding) VALUES (?, ?)`).run(id, blob);
-  // vec0 wants an integer rowid; a JS number may bind as REAL, a bigint never does.
-  db.prepare(`DELETE FROM ${bits} WHERE rowid = ?`).run(BigInt(id));
-  db.prepare(`INSERT INTO ${bits} (rowid, embedding) VALUES (?, vec_quantize_binary(?))`).run(BigInt(id), blob);
+  const { floats, codes } = vectorTables(generation);
+  db.prepare(`INSERT OR REPLACE INTO ${floats} (id, embedding) VALUES (?, ?)`).run(id, vectorBlob(vector));
+  db.prepare(`INSERT OR REPLACE INTO ${codes} (id, code) VALUES (?, ?)`).run(id, signCode(vector));
 }
 
 export interface StoreResult {
@@ -132,13 +130,13 @@ function deleteIds(db: Database.Database, ids: readonly number[]): number {
   const spec = readSpec(db);
   let deleted = 0;
   const remove = db.prepare('DELETE FROM memories WHERE id = ?');
-  const { floats, bits } = spec ? vectorTables(spec.generation) : { floats: undefined, bits: undefined };
+  const { floats, codes } = spec ? vectorTables(spec.generation) : { floats: undefined, codes: undefined };
   const removeFloat = floats ? db.prepare(`DELETE FROM ${floats} WHERE id = ?`) : undefined;
-  const removeBits = bits ? db.prepare(`DELETE FROM ${bits} WHERE rowid = ?`) : undefined;
+  const removeCode = codes ? db.prepare(`DELETE FROM ${codes} WHERE id = ?`) : undefined;
   for (const id of ids) {
     deleted += remove.run(id).changes;
     removeFloat?.run(id);
-    removeBits?.run(BigInt(id));
+    removeCode?.run(id);
   }
   return deleted;
 }
