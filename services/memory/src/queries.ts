@@ -6,7 +6,6 @@
  */
 import type Database from 'better-sqlite3';
 
-import { signCode } from './binary-index.js';
 import type { CodeCache } from './code-cache.js';
 import { MemoryError } from './errors.js';
 import { readSpec, vectorTables } from './schema.js';
@@ -195,6 +194,9 @@ export function ftsQuery(text: string): string {
   return words.map((word) => `"${word}"`).join(' ');
 }
 
+/** Codes kept by Hamming distance before the asymmetric ranking (binary-index.ts). */
+const PRESELECT = 20_000;
+
 interface Scored {
   id: number;
   score: number;
@@ -240,7 +242,7 @@ function semanticIds(
   // Hamming distance over the binary codes picks candidates; the float vectors rescore them exactly.
   const index = cache.refresh(db, spec);
   const candidates = Math.max(args.candidates, k * 4);
-  const ids = index.nearest(signCode(vector), candidates);
+  const ids = index.nearest(vector, candidates, PRESELECT);
   // Vectors are deleted with their memory, so a candidate with a vector is a live memory; the join
   // with memories is needed only to apply filters.
   const hits = db

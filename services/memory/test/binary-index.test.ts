@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { BinaryIndex, codeBits, signCode } from '../src/binary-index.js';
+import { BinaryIndex, codeBits, rotate, signCode } from '../src/binary-index.js';
 import { hashedEmbedding, normalise } from '../src/embeddings.js';
 
 function popcount(x: number): number {
@@ -42,30 +42,52 @@ describe('binary codes', () => {
 });
 
 describe('BinaryIndex', () => {
-  it('scans in WebAssembly exactly as a JavaScript popcount would, and picks the k nearest', () => {
+  const vectors = Array.from({ length: 3000 }, (_, i) => randomUnit(384, i + 1));
+  const codes = vectors.map((vector) => signCode(vector));
+  const build = () => {
     const index = new BinaryIndex(384);
-    const codes = Array.from({ length: 3000 }, (_, i) => signCode(randomUnit(384, i + 1)));
     codes.forEach((code, i) => index.add(i + 10, code));
-    expect(index.size).toBe(3000);
-    expect(index.maxId).toBe(3009);
-    const query = signCode(randomUnit(384, 99_999));
-    const distances = codes.map((code, i) => ({ id: i + 10, d: hamming(code, query) }));
-    const k = 50;
-    const got = index.nearest(query, k);
-    expect(got).toHaveLength(k);
-    const worst = Math.max(...got.map((id) => distances[id - 10]!.d));
-    // Every code strictly closer than the worst one taken was taken.
-    const closer = distances.filter((entry) => entry.d < worst).map((entry) => entry.id);
+    return index;
+  };
+  const query = randomUnit(384, 99_999);
+
+  it('scans in WebAssembly exactly as a JavaScript popcount would, and keeps the k nearest codes', () => {
+    const index = build();
+    expect([index.size, index.maxId]).toEqual([3000, 3009]);
+    const queryCode = signCode(query);
+    const distances = codes.map((code) => hamming(code, queryCode));
+    // preselect = k: the Hamming stage alone.
+    const got = index.nearest(query, 50, 50);
+    expect(got).toHaveLength(50);
+    const worst = Math.max(...got.map((id) => distances[id - 10]!));
+    const closer = distances.flatMap((d, i) => (d < worst ? [i + 10] : []));
     expect(closer.every((id) => got.includes(id))).toBe(true);
-    expect(index.nearest(query, 10_000)).toHaveLength(3000);
+    expect(got.every((id) => distances[id - 10]! <= worst)).toBe(true);
+    expect(index.nearest(query, 10_000, 10_000)).toHaveLength(3000);
+  });
+
+  it('ranks the preselected codes by the asymmetric estimate', () => {
+    const index = build();
+    const rotated = rotate(query);
+    const estimate = (code: Uint8Array) =>
+      Array.from(rotated).reduce((sum, x, j) => sum + ((code[j >> 3]! >> (j & 7)) & 1 ? x : 0), 0);
+    // Everything preselected: the top 20 by the estimate over all codes.
+    const expected = codes
+      .map((code, i) => ({ id: i + 10, score: estimate(code) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 20)
+      .map((entry) => entry.id)
+      .sort((a, b) => a - b);
+    // The set matters (exact rescoring orders it), not the order.
+    expect(index.nearest(query, 20, 3000).sort((a, b) => a - b)).toEqual(expected);
   });
 
   it('grows its memory as codes are added, and keeps earlier codes intact', () => {
     const index = new BinaryIndex(64);
-    const first = signCode(randomUnit(64, 5));
-    index.add(1, first);
+    const first = randomUnit(64, 5);
+    index.add(1, signCode(first));
     for (let i = 2; i < 20_000; i++) index.add(i, signCode(randomUnit(64, i + 100)));
-    expect(index.nearest(first, 1)).toEqual([1]);
+    expect(index.nearest(first, 1, 1)).toEqual([1]);
   });
 
   it('refuses a code of the wrong size', () => {
