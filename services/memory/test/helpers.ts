@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { waitUntil } from '@mcp-sse/testing';
 import Database from 'better-sqlite3';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(): { dir: string; cleanup: () => void } {
@@ -55,4 +58,48 @@ export function dumpDatabase(path: string): { text: string; hash: string } {
 /** The env of a test service on a database file, with rate limits off. */
 export function serviceEnv(path: string, extra: Record<string, string> = {}): Record<string, string> {
   return { MEMORY_DB_PATH: path, MCP_RATE_LIMIT: '0', MEMORY_QUERY_WORKERS: '2', ...extra };
+}
+
+export interface EventStream {
+  status: number;
+  events(): EventSourceMessage[];
+  text(): string;
+  waitFor(match: (event: EventSourceMessage) => boolean, what: string, timeoutMs?: number): Promise<EventSourceMessage>;
+  waitForText(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  close(): void;
+}
+
+/** Opens GET /events (or any SSE URL) and parses what arrives with eventsource-parser. */
+export function openEventStream(url: string, headers: Record<string, string> = {}): Promise<EventStream> {
+  return new Promise((resolve, reject) => {
+    const events: EventSourceMessage[] = [];
+    let text = '';
+    const parser = createParser({ onEvent: (event) => events.push(event) });
+    const req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        parser.feed(chunk);
+      });
+      res.on('error', () => undefined);
+      resolve({
+        status: res.statusCode ?? 0,
+        events: () => [...events],
+        text: () => text,
+        async waitFor(match, what, timeoutMs = 5000) {
+          let found: EventSourceMessage | undefined;
+          await waitUntil(() => (found = events.find(match)) !== undefined, what, { timeoutMs });
+          return found!;
+        },
+        async waitForText(pattern, timeoutMs = 5000) {
+          await waitUntil(() => pattern.test(text), String(pattern), { timeoutMs });
+        },
+        close: () => req.destroy(),
+      });
+    });
+    req.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
+    });
+    req.end();
+  });
 }
