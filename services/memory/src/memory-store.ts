@@ -82,6 +82,7 @@ export class MemoryStore {
   private readonly limits: Limits;
   private readonly now: () => number;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private warmTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: Readonly<MemorySettings>,
@@ -115,16 +116,21 @@ export class MemoryStore {
     });
   }
 
-  /** Starts the event watcher, the outbox pruning and one query process (none of it blocks). */
+  /**
+   * Starts the event watcher, the outbox pruning, and (a second later, so that start-up is not
+   * slowed by it) the query processes, which load the binary codes before the first search.
+   */
   start(): void {
     this.events.start();
-    this.pool.warm();
+    this.warmTimer = setTimeout(() => this.pool.warm(), 1000);
+    this.warmTimer.unref();
     this.pruneTimer = setInterval(() => void this.prune().catch(() => undefined), 60_000);
     this.pruneTimer.unref();
   }
 
   close(): void {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.warmTimer) clearTimeout(this.warmTimer);
     this.events.stop();
     this.pool.close();
     this.db.close();

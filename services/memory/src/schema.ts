@@ -48,11 +48,11 @@ export function openConnection(options: OpenOptions): Database.Database {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
     }
-    // Vectors and indexes are read through the OS page cache shared by every process.
-    db.pragma('mmap_size = 8589934592');
-    db.pragma('cache_size = -65536');
+    // Reads go through SQLite's own page cache (bounded: 32 MB a connection) rather than a memory
+    // map, so a process's resident memory stays what it holds, whatever the size of the file.
+    db.pragma('mmap_size = 0');
+    db.pragma('cache_size = -32768');
     db.pragma('temp_store = MEMORY');
-    db.unsafeMode(false);
     return db;
   } catch (error) {
     db.close();
@@ -170,12 +170,8 @@ export function sameSpec(a: EmbeddingSpec, b: EmbeddingSpec): boolean {
 
 export const REEMBED_COMMAND = 'pnpm --filter @mcp-sse/memory reembed (in Docker: node dist/reembed-main.js)';
 
-/**
- * Creates or checks the schema and the embeddings record. A database built with other embeddings
- * is refused with both named and the re-embed command, unless it holds no memory yet (then the new
- * settings simply take over). Returns the vector generation in use.
- */
-export function prepareSchema(db: Database.Database, spec: EmbeddingSpec): StoredSpec {
+/** Creates the tables, indexes and triggers that are missing (not the vector tables). */
+export function createSchema(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     throw new MemoryError(
@@ -183,6 +179,24 @@ export function prepareSchema(db: Database.Database, spec: EmbeddingSpec): Store
       `The memory database has schema version ${version}; this service knows ${SCHEMA_VERSION} (upgrade the service)`,
     );
   }
+  db.exec(SCHEMA);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
+export function readMetaValue(db: Database.Database, key: string): string | undefined {
+  return readMeta(db, key);
+}
+
+export function deleteMeta(db: Database.Database, key: string): void {
+  db.prepare('DELETE FROM meta WHERE key = ?').run(key);
+}
+
+/**
+ * Creates or checks the schema and the embeddings record. A database built with other embeddings
+ * is refused with both named and the re-embed command, unless it holds no memory yet (then the new
+ * settings simply take over). Returns the vector generation in use.
+ */
+export function prepareSchema(db: Database.Database, spec: EmbeddingSpec): StoredSpec {
   return db
     .transaction((): StoredSpec => {
       db.exec(SCHEMA);
