@@ -4,6 +4,7 @@
  * Origin, API key → request.identity) like MCP requests; the page and the OpenAPI document are
  * public, and /events is public to the gate but checks a key or a signed token itself.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { ERROR_CODES, keepStreamAlive, type ServiceRoutesContext, SSE_HEADERS } from '@mcp-sse/core';
@@ -17,6 +18,10 @@ import { deleteInput, listInput, searchInput, storeInput, tagsInput, updateInput
 import type { Deps } from './tools/define.js';
 
 const PAGE = readFileSync(new URL('./dashboard.html', import.meta.url), 'utf8');
+// The page's one inline script, allowed by its hash: no other script can run on the page.
+const SCRIPT_HASH = createHash('sha256')
+  .update(/<script>([\s\S]*?)<\/script>/.exec(PAGE)?.[1] ?? '')
+  .digest('base64');
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -110,7 +115,8 @@ export function memoryRoutes(app: FastifyInstance, { config, deps, logger }: Ser
     reply
       .header(
         'content-security-policy',
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        `default-src 'none'; script-src 'sha256-${SCRIPT_HASH}'; style-src 'unsafe-inline'; connect-src 'self'; ` +
+          "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       )
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
