@@ -24,7 +24,7 @@ export const configObjectSchema = baseConfigSchema.extend({
   // this many match; beyond, it takes candidates from the quantised index and filters them.
   MEMORY_EXACT_SCAN_LIMIT: int(0, 1_000_000, 20_000),
   // Rows one bulk delete removes per transaction (the event loop is free between batches).
-  MEMORY_DELETE_BATCH: int(1, 100_000, 500),
+  MEMORY_DELETE_BATCH: int(1, 100_000, 100),
   // Events (the outbox) older than this are pruned, and at most this many are kept.
   EVENTS_RETENTION_HOURS: int(1, 24 * 365, 72),
   EVENTS_MAX_ROWS: int(100, 100_000_000, 1_000_000),
