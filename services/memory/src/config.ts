@@ -62,6 +62,17 @@ export const configSchema = configObjectSchema
     message: 'set EMBEDDINGS_API_KEY or EMBEDDINGS_API_KEY_FILE, not both',
     path: ['EMBEDDINGS_API_KEY_FILE'],
   })
+  // One memory must fit in an answer (memory_store and memory_get return it) even at JSON's worst
+  // escaping (\u00XX: 6 bytes a byte), or a stored memory could not be shown.
+  .refine(
+    (config) =>
+      6 * (config.MEMORY_MAX_CONTENT_BYTES + config.MEMORY_MAX_METADATA_BYTES) + 8192 <= config.MCP_MAX_RESULT_BYTES,
+    {
+      message:
+        'must be at most (MCP_MAX_RESULT_BYTES - 8192) / 6 together with MEMORY_MAX_METADATA_BYTES, so that one memory fits in an answer',
+      path: ['MEMORY_MAX_CONTENT_BYTES'],
+    },
+  )
   .refine((config) => config.EMBEDDINGS_DIMENSIONS % 8 === 0, {
     message: 'must be a multiple of 8 (the binary index packs 8 dimensions a byte)',
     path: ['EMBEDDINGS_DIMENSIONS'],

@@ -267,9 +267,9 @@ export class MemoryStore {
     );
   }
 
-  async tagList(limit: number, signal?: AbortSignal) {
+  async tagList(limit: number, maxBytes: number, signal?: AbortSignal) {
     return this.pool.run<{ tags: { tag: string; count: number }[]; total_tags: number; truncated: boolean }>(
-      { op: 'tags', args: { limit } },
+      { op: 'tags', args: { limit, maxBytes } },
       signal,
     );
   }

@@ -318,6 +318,7 @@ export interface TagCount {
 export function tagCounts(
   db: Database.Database,
   limit: number,
+  maxBytes: number,
 ): { tags: TagCount[]; total_tags: number; truncated: boolean } {
   const tags = db
     .prepare<[number], TagCount>(
@@ -325,7 +326,8 @@ export function tagCounts(
     )
     .all(limit + 1);
   const total = db.prepare<[], number>('SELECT count(DISTINCT tag) FROM memory_tags').pluck().get() ?? 0;
-  return { tags: tags.slice(0, limit), total_tags: total, truncated: tags.length > limit };
+  const within = withinBudget(tags.slice(0, limit), maxBytes);
+  return { tags: within.items, total_tags: total, truncated: within.truncated || tags.length > limit };
 }
 
 export interface Stats {

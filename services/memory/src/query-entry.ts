@@ -30,7 +30,7 @@ function run(request: QueryRequest): unknown {
     case 'search':
       return searchMemories(db, request.args, codes);
     case 'tags':
-      return tagCounts(db, request.args.limit);
+      return tagCounts(db, request.args.limit, request.args.maxBytes);
     case 'stats':
       return stats(db);
     case 'warm': {

@@ -14,7 +14,7 @@ export interface QueryProcessSettings {
 export type QueryRequest =
   | { op: 'list'; args: ListArgs }
   | { op: 'search'; args: SearchArgs }
-  | { op: 'tags'; args: { limit: number } }
+  | { op: 'tags'; args: { limit: number; maxBytes: number } }
   | { op: 'stats'; args: Record<string, never> }
   | { op: 'warm'; args: Record<string, never> }
   | { op: 'matching'; args: { filters: Filters; sample: number } };

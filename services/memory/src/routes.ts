@@ -201,7 +201,7 @@ export function memoryRoutes(app: FastifyInstance, { config, deps, logger }: Ser
   app.get('/api/tags', (request, reply) =>
     answer(request, reply, (signal) => {
       const query = request.query as Record<string, unknown>;
-      return store.tagList(tagsInput.parse(defined({ limit: numberParam(query['limit']) })).limit, signal);
+      return store.tagList(tagsInput.parse(defined({ limit: numberParam(query['limit']) })).limit, maxBytes, signal);
     }),
   );
 

@@ -66,5 +66,8 @@ describe('configSchema', () => {
     expect(() => loadConfig(configSchema, { EMBEDDINGS: 'word2vec' })).toThrow(/^EMBEDDINGS: /);
     expect(() => loadConfig(configSchema, { EVENTS_TOKEN_SECRET: 'short' })).toThrow(/^EVENTS_TOKEN_SECRET: /);
     expect(() => loadConfig(configSchema, { MEMORY_MAX_CONTENT_BYTES: '0' })).toThrow(/^MEMORY_MAX_CONTENT_BYTES: /);
+    expect(() =>
+      loadConfig(configSchema, { MEMORY_MAX_CONTENT_BYTES: '1000000', MCP_MAX_RESULT_BYTES: '4194304' }),
+    ).toThrow(/^MEMORY_MAX_CONTENT_BYTES: must be at most \(MCP_MAX_RESULT_BYTES - 8192\) \/ 6/);
   });
 });

@@ -160,7 +160,8 @@ describe('MemoryStore', () => {
   });
 
   it('counts tags and reports stats', async () => {
-    const tags = await store.tagList(100);
+    const tags = await store.tagList(100, 4_000_000);
+    expect(await store.tagList(100, 600)).toMatchObject({ truncated: true });
     expect(tags.tags.find((tag) => tag.tag === 'alice')?.count).toBe(2);
     const stats = await store.stats();
     expect(stats.memories).toBe(6);

@@ -33,7 +33,14 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('memory tools ove
   beforeAll(async () => {
     let dir: string;
     ({ dir, cleanup } = tempDir());
-    svc = await startService(service, { env: serviceEnv(join(dir, 'memory.db'), { MCP_MAX_RESULT_BYTES: '16384' }) });
+    svc = await startService(service, {
+      env: serviceEnv(join(dir, 'memory.db'), {
+        MCP_MAX_RESULT_BYTES: '16384',
+        // The most that still fits one memory in a 16 KiB answer at JSON's worst escaping.
+        MEMORY_MAX_CONTENT_BYTES: '1200',
+        MEMORY_MAX_METADATA_BYTES: '100',
+      }),
+    });
     client = await connectClient(svc.url, kind);
   });
 
@@ -141,16 +148,16 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('memory tools ove
   });
 
   it('keeps answers within MCP_MAX_RESULT_BYTES, saying truncated', async () => {
-    const big = 'x'.repeat(6000);
-    for (let i = 0; i < 4; i++) await call('memory_store', { content: `${big} ${i}`, tags: ['big'] });
-    const listed = await call('memory_list', { tags: ['big'], page_size: 10 });
+    const big = 'x'.repeat(1150);
+    for (let i = 0; i < 20; i++) await call('memory_store', { content: `${big} ${i}`, tags: ['big'] });
+    const listed = await call('memory_list', { tags: ['big'], page_size: 20 });
     expect(listed.isError).toBe(false);
     expect(listed.data['truncated']).toBe(true);
-    expect(items(listed.data['memories']).length).toBeLessThan(4);
+    expect(items(listed.data['memories']).length).toBeLessThan(20);
     expect(Buffer.byteLength(listed.text)).toBeLessThanOrEqual(16384);
-    const searched = await call('memory_search', { query: 'xxx', tags: ['big'] });
+    const searched = await call('memory_search', { query: 'xxx', tags: ['big'], limit: 20 });
     expect(searched.data['truncated']).toBe(true);
-    expect((await call('memory_delete', { tags: ['big'], confirm: true })).data['deleted']).toBe(4);
+    expect((await call('memory_delete', { tags: ['big'], confirm: true })).data['deleted']).toBe(20);
   });
 
   it('answers bad arguments with errors that say what was wrong', async () => {

@@ -62,7 +62,7 @@ export const memoryTags = defineMemoryTool({
   input: tagsInput,
   output: tagsOutput,
   annotations: READ_ONLY_ANNOTATIONS,
-  handler: async ({ limit }, ctx) => ctx.deps.store.tagList(limit, ctx.signal),
+  handler: async ({ limit }, ctx) => ctx.deps.store.tagList(limit, ctx.config.MCP_MAX_RESULT_BYTES, ctx.signal),
 });
 
 export const memoryStats = defineMemoryTool({
