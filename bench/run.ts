@@ -9,6 +9,7 @@ import { pinCpus } from './src/processes.js';
 import { computeRatios, formatRatios, formatTable } from './src/report.js';
 import { coreTargets, type SectionContext } from './src/sections/core.js';
 import { filesystemTargets } from './src/sections/filesystem.js';
+import { type MemorySection, memorySection } from './src/sections/memory.js';
 import { postgresTargets } from './src/sections/postgres.js';
 import type { Target } from './src/targets.js';
 
@@ -17,7 +18,7 @@ import type { Target } from './src/targets.js';
  * the services against their baselines. Prints a table, the ratios and a PASS/FAIL line per goal,
  * writes bench/results/latest.json. It reports; it never fails the build.
  */
-const SECTIONS = ['core', 'filesystem', 'postgres'] as const;
+const SECTIONS = ['core', 'filesystem', 'postgres', 'memory'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -38,7 +39,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(`pnpm bench [-- options]
-  --only core,filesystem,postgres   run only these sections (default: all)
+  --only core,filesystem,postgres,memory   run only these sections (default: all)
   --skip filesystem                 leave sections out
   --filter <text>                   only targets whose id contains <text> (e.g. core/sse)
   --concurrency 32                  calls in flight per target
@@ -46,7 +47,8 @@ if (values.help) {
   --slice 0.5                       seconds per turn when compared targets take turns
   --no-pin                          do not pin server and generator to separate CPUs
   --profile                         run servers with --cpu-prof (bench/results/profiles/)
-environment: BENCH_LOG_LEVEL=warn runs the core's servers without the audit line (default info)
+environment: BENCH_LOG_LEVEL=warn runs the core's servers without the audit line (default info);
+  BENCH_MEMORY_SIZE=1000000 memories in the memory section's data set (generated once, cached in bench/.cache/)
 `);
   process.exit(0);
 }
@@ -148,11 +150,26 @@ if (wanted('postgres')) {
   }
 }
 
+let memory: MemorySection | undefined;
+if (wanted('memory')) {
+  log('[memory] the memory service at scale: store, search (recall@10), events, cold start, memory');
+  memory = await memorySection(ctx, log);
+  if (memory.unavailable) {
+    skippedSections['memory'] = memory.unavailable;
+    log(`  skipped: ${memory.unavailable}`);
+  }
+}
+
 const ratios = computeRatios(rows);
 log('');
 log(formatTable(rows));
 log('');
 log(formatRatios(ratios));
+if (memory?.figures) {
+  log('');
+  log('[memory]');
+  for (const line of memory.lines) log(line);
+}
 for (const [section, reason] of Object.entries(skippedSections)) log(`SKIP ${section}: ${reason}`);
 const measured = rows.filter((row) => !row.skipped);
 if (measured.length > 0) {
@@ -179,6 +196,7 @@ writeFileSync(
       settings,
       rows,
       ratios,
+      ...(memory?.figures && { memory: memory.figures }),
       skipped: skippedSections,
     },
     null,

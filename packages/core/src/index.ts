@@ -50,6 +50,7 @@ export {
   ServiceError,
   toServiceError,
 } from './errors.js';
+export { keepStreamAlive, SSE_HEADERS } from './http/sse-writer.js';
 export { createLogger } from './logger.js';
 export { ToolRegistry } from './registry/registry.js';
 export { selectTools } from './registry/select-tools.js';
