@@ -1,12 +1,14 @@
 import { type AnyServiceDefinition, buildApp, loadConfig } from '@mcp-sse/core';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 
 export interface StartOptions {
   /** Settings as environment variables; nothing is read from process.env but MCP_TEST_FAST_LANE. */
   env?: Record<string, string | undefined>;
   /** Log level for the service under test (default: silent; set MCP_TEST_LOG=debug to see logs). */
   logLevel?: string;
+  /** Where the service's log lines go (default: stdout); tests that inspect every line pass their own. */
+  logDestination?: DestinationStream;
 }
 
 export interface StartedService {
@@ -27,7 +29,7 @@ export async function startService(service: AnyServiceDefinition, options: Start
     MCP_FAST_LANE: process.env['MCP_TEST_FAST_LANE'],
     ...options.env,
   });
-  const logger = pino({ level });
+  const logger = options.logDestination ? pino({ level }, options.logDestination) : pino({ level });
   const app = await buildApp(service, { config, logger, defaultMetrics: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

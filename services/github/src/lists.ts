@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+import type { Paging } from './context.js';
+import { pageInfo } from './paging.js';
+import { pageFields, untrustedFields } from './shapes.js';
+import { fitList, UNTRUSTED } from './text.js';
+
+/** The fields every list answer has besides its items. */
+export const listFields = {
+  ...pageFields,
+  truncated: z.boolean().describe('Text was cut, or items were left out to fit the answer size limit'),
+  omitted: z
+    .number()
+    .int()
+    .optional()
+    .describe('Items of this page left out to fit MCP_MAX_RESULT_BYTES; ask for a smaller per_page'),
+  ...untrustedFields,
+};
+
+/** A list answer schema: `{<key>: [item], page, per_page, has_more, …, untrusted, notice}`. */
+export function listSchema<K extends string, S extends z.ZodType>(key: K, item: S, extra: z.ZodRawShape = {}) {
+  return z.object({ [key]: z.array(item), ...extra, ...listFields } as { [P in K]: z.ZodArray<S> } & typeof listFields);
+}
+
+/**
+ * One page of a list as an answer: the items, where the page is (from GitHub's `Link` header),
+ * whether any text was cut, and the items cut to the byte budget.
+ */
+export function listAnswer<K extends string, T extends object, E extends Record<string, unknown>>(
+  key: K,
+  items: T[],
+  link: string | undefined,
+  paging: Paging,
+  budget: number,
+  extra: E = {} as E,
+) {
+  const answer = {
+    [key]: items,
+    ...extra,
+    ...pageInfo(link, paging.page, paging.per_page),
+    truncated: items.some((item) => (item as { truncated?: unknown }).truncated === true),
+    ...UNTRUSTED,
+  } as { [P in K]: T[] } & E & ReturnType<typeof pageInfo> & { truncated: boolean } & typeof UNTRUSTED;
+  const { output, omitted } = fitList(answer, key, budget);
+  return omitted > 0 ? { ...output, omitted } : output;
+}
