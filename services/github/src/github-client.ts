@@ -43,6 +43,8 @@ const RETRY_MARGIN_MS = 1000;
  * knows when to retry). Left: 5xx and requests that got no answer.
  */
 const DO_NOT_RETRY = [400, 401, 403, 404, 409, 410, 413, 422, 429, 451];
+/** Retries of a request that failed with 5xx or got no answer: waits of 1 s and 4 s (plugin-retry's (n + 1)² s). */
+const RETRIES = 2;
 /** How long a failed GET /rate_limit of /health is remembered before /health asks again. */
 const HEALTH_FAILURE_TTL_MS = 30_000;
 
@@ -153,23 +155,25 @@ export class GitHubClient {
     this.apiHost = new URL(options.apiUrl).host;
     const scrub = (message: string) => message.split(options.token).join('[redacted]');
     const ServiceOctokit = Octokit.plugin(observeWith(this.quota), throttling, boundRetries, retry);
+    // Octokit logs every failed request at error level; the service reports failures itself.
+    const log = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message: string) => options.log.warn(scrub(message)),
+      error: (message: string) => options.log.debug(scrub(message)),
+    };
     this.octokit = new ServiceOctokit({
       auth: options.token,
       baseUrl: options.apiUrl,
       userAgent: options.userAgent,
-      // Octokit logs every failed request at error level; the service reports failures itself.
-      log: {
-        debug: () => undefined,
-        info: () => undefined,
-        warn: (message: string) => options.log.warn(scrub(message)),
-        error: (message: string) => options.log.debug(scrub(message)),
-      },
-      request: { fetch: cappedFetch(options.maxResponseBytes) },
+      log,
+      // @octokit/request logs (deprecation notices) through request.log, or else the console.
+      request: { fetch: cappedFetch(options.maxResponseBytes), log },
       throttle: {
         onRateLimit: rateLimitRetry(options.maxRateLimitWaitMs),
         onSecondaryRateLimit: rateLimitRetry(options.maxRateLimitWaitMs),
       },
-      retry: { doNotRetry: DO_NOT_RETRY },
+      retry: { doNotRetry: DO_NOT_RETRY, retries: RETRIES },
     });
     this.rest = this.octokit.rest;
   }

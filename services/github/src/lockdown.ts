@@ -146,14 +146,19 @@ export class Lockdown {
     }
   }
 
+  /** The token's own login, asked once; a failure is not remembered. */
   private viewerLogin(scope: CallScope): Promise<string> {
-    this.viewer ??= this.client
+    if (this.viewer) return this.viewer;
+    const viewer = this.client
       .call('the authenticated user', () =>
         this.client.rest.users.getAuthenticated({ request: this.client.requestOptions(scope) }),
       )
       .then(({ data }) => data.login);
-    this.viewer.catch(() => (this.viewer = undefined));
-    return this.viewer;
+    this.viewer = viewer;
+    viewer.catch(() => {
+      if (this.viewer === viewer) this.viewer = undefined;
+    });
+    return viewer;
   }
 
   private reason(what: string, error: unknown, owner: string, repo: string, author: string): string {

@@ -55,8 +55,9 @@ export function githubMessage(data: unknown, fallback = ''): string {
   return `${head}: ${details.filter((detail) => detail.length > 0).join('; ')}`;
 }
 
+/** A whole number of seconds from a header (retry-after: a delay; x-ratelimit-reset: epoch seconds). */
 function seconds(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d{1,9}$/.test(value.trim())) return undefined;
+  if (value === undefined || !/^\d{1,12}$/.test(value.trim())) return undefined;
   return Number(value);
 }
 

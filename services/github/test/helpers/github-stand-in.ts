@@ -62,12 +62,17 @@ export interface ResponseRule {
   /** Matched against the raw path. */
   path?: RegExp;
   times?: number;
-  status: number;
+  /** Default 200. */
+  status?: number;
   headers?: Record<string, string>;
   /** JSON (objects) or text. */
   body?: unknown;
   /** Never answer (the connection stays open until the client gives up or the stand-in closes). */
   hang?: boolean;
+  /** Drop the connection without an answer (a network failure). */
+  reset?: boolean;
+  /** Answer as usual, with `headers` added (status and body are ignored). */
+  addHeaders?: boolean;
 }
 
 export interface StandInOptions {
@@ -77,6 +82,15 @@ export interface StandInOptions {
   scopes?: string | null;
   host?: string;
   port?: number;
+  /** The port of the log origin (default: any free one). */
+  logPort?: number;
+  /**
+   * The host name clients reach the stand-in by, in the `Link` and `Location` URLs it writes
+   * (default: the listen address; on a compose network, the container's name).
+   */
+  publicHost?: string;
+  /** Serve GET /__stand-in/requests: every recorded request as JSON (for a check running outside the process). */
+  control?: boolean;
 }
 
 export interface StandIn {
@@ -91,6 +105,8 @@ export interface StandIn {
   respond(...rules: ResponseRule[]): void;
   /** Sets the quota a resource reports (x-ratelimit-* headers and GET /rate_limit). */
   setQuota(resource: string, remaining: number, resetInSeconds?: number, limit?: number): void;
+  /** Answers held open by a `hang` rule that the client has not given up on yet. */
+  hanging(): number;
   /** The quota a resource reports now. */
   quota(resource: string): { limit: number; remaining: number; reset: number };
   /** Sets the classic scopes the token reports (null: fine-grained, no header). */
@@ -225,6 +241,8 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
     body: unknown,
     headers: Record<string, string>,
     resource: string,
+    // GitHub's own answers carry the quota; a 5xx from its edge does not.
+    withQuota = true,
   ) => {
     const isText = typeof body === 'string' || Buffer.isBuffer(body);
     const payload = body === undefined ? '' : isText ? body : JSON.stringify(body);
@@ -234,7 +252,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
       'x-github-api-version-selected': '2022-11-28',
       'x-github-media-type': 'github.v3; format=json',
       ...(scopes !== null && { 'x-oauth-scopes': scopes, 'x-accepted-oauth-scopes': acceptedScopes(resource) }),
-      ...rateHeaders(resource),
+      ...(withQuota && rateHeaders(resource)),
       ...headers,
     });
     response.end(payload);
@@ -1146,6 +1164,11 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const body = await readBody(request);
+    if (options.control === true && request.method === 'GET' && request.url === '/__stand-in/requests') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ requests, logRequests }));
+      return;
+    }
     const req = record(request, body);
     requests.push(req);
     const resource = resourceOf(req.rawPath);
@@ -1160,14 +1183,22 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
         (r.method === undefined || r.method === req.method) &&
         (r.path === undefined || r.path.test(req.rawPath)),
     );
-    if (rule) {
+    let added: Record<string, string> = {};
+    if (rule?.addHeaders) {
       rule.left -= 1;
+      added = rule.headers ?? {};
+    } else if (rule) {
+      rule.left -= 1;
+      if (rule.reset) {
+        response.socket?.destroy();
+        return;
+      }
       if (rule.hang) {
         hanging.add(response);
         response.on('close', () => hanging.delete(response));
         return;
       }
-      send(response, rule.status, rule.body, rule.headers ?? {}, resource);
+      send(response, rule.status ?? 200, rule.body, rule.headers ?? {}, resource, (rule.status ?? 200) < 500);
       return;
     }
     if (req.rawPath !== '/rate_limit') {
@@ -1176,7 +1207,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
     }
     try {
       const answer = await route(req);
-      send(response, answer.status ?? 200, answer.body, answer.headers ?? {}, resource);
+      send(response, answer.status ?? 200, answer.body, { ...answer.headers, ...added }, resource);
     } catch (error) {
       if (error instanceof HttpAnswer) send(response, error.status, error.body, error.headers, resource);
       else send(response, 500, { message: `stand-in bug: ${(error as Error).message}` }, {}, resource);
@@ -1208,9 +1239,9 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
   const apiServer = createServer((request, response) => void handle(request, response));
   const logServer = createServer((request, response) => void handleLog(request, response));
   const host = options.host ?? '127.0.0.1';
-  const shown = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const shown = options.publicHost ?? (host === '0.0.0.0' ? '127.0.0.1' : host);
   api = `http://${shown}:${await listen(apiServer, options.port ?? 0)}`;
-  logOrigin = `http://${shown}:${await listen(logServer, 0)}`;
+  logOrigin = `http://${shown}:${await listen(logServer, options.logPort ?? 0)}`;
 
   return {
     url: api,
@@ -1225,6 +1256,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
       quota.reset = Math.floor(Date.now() / 1000) + resetInSeconds;
       if (limit !== undefined) quota.limit = limit;
     },
+    hanging: () => hanging.size,
     quota: (resource) => ({ ...quotaOf(resource) }),
     setScopes: (value) => (scopes = value),
     clear: () => {
