@@ -98,7 +98,7 @@ describe('hostile arguments', () => {
     return requests[0]!;
   }
 
-  it('owner and repo: every escape is refused (one reader, one writer)', async () => {
+  it('owner and repo: every escape is refused (one reader, one writer)', { timeout: 60_000 }, async () => {
     for (const [name, extra] of REPO_TOOLS.filter(([tool]) => tool === 'get_repository' || tool === 'create_issue')) {
       for (const bad of NAME_ESCAPES) {
         await refusedLocally(name, { ...REPO, ...extra, owner: bad }, 'owner');
@@ -108,14 +108,18 @@ describe('hostile arguments', () => {
     }
   });
 
-  it('owner and repo: every tool that takes them refuses the escapes (they share one schema)', async () => {
-    for (const [name, extra] of REPO_TOOLS) {
-      for (const bad of ['a/../../orgs/x', 'a%2Fb', 'a\nb', '..', 'a?x=1']) {
-        await refusedLocally(name, { ...REPO, ...extra, owner: bad }, 'owner');
-        await refusedLocally(name, { ...REPO, ...extra, repo: bad }, 'repo');
+  it(
+    'owner and repo: every tool that takes them refuses the escapes (they share one schema)',
+    { timeout: 60_000 },
+    async () => {
+      for (const [name, extra] of REPO_TOOLS) {
+        for (const bad of ['a/../../orgs/x', 'a%2Fb', 'a\nb', '..', 'a?x=1']) {
+          await refusedLocally(name, { ...REPO, ...extra, owner: bad }, 'owner');
+          await refusedLocally(name, { ...REPO, ...extra, repo: bad }, 'repo');
+        }
       }
-    }
-  });
+    },
+  );
 
   it('owner and repo of the wrong type are refused', async () => {
     for (const bad of [1, null, true, ['octo-org'], { toString: 'octo-org' }]) {

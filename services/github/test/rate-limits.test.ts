@@ -187,7 +187,7 @@ describe('server errors and retries', () => {
         'GitHub failed on repository octo-org/hello (503: Service Unavailable); retry later',
       );
     });
-    // 1 s then 4 s (plugin-retry's waits): the first fits the 3 s, the second does not.
+    // 1 s then 4 s (plugin-retry's waits), each with 1 s to spare: the first fits the 6 s, the second does not.
     expect(requests).toHaveLength(2);
   });
 
