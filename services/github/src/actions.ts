@@ -100,9 +100,9 @@ export interface ListRunsArgs extends RepoRef, Paging {
 export async function listWorkflowRuns(gh: GitHub, call: Call, args: ListRunsArgs) {
   const { owner, repo, workflow_id, branch, event, status, page, per_page } = args;
   const filters = {
-    ...(branch !== undefined && { branch }),
-    ...(event !== undefined && { event }),
-    ...(status !== undefined && { status }),
+    branch,
+    event,
+    status,
     page,
     per_page,
     request: gh.client.requestOptions(call),
@@ -186,8 +186,7 @@ export async function getWorkflowRun(gh: GitHub, call: Call, args: RepoRef & Pag
     truncated: false,
     ...UNTRUSTED,
   };
-  const { output, omitted } = fitList(answer, 'jobs', call.budget);
-  return omitted > 0 ? { ...output, omitted } : output;
+  return fitList(answer, 'jobs', call.budget);
 }
 
 // ── get_job_logs ────────────────────────────────────────────────────────────────────────────

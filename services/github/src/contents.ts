@@ -64,6 +64,7 @@ export const fileContentsSchema = z.object({
   binary: z.boolean().optional().describe('The file is binary: its bytes are not returned'),
   media_type: z.string().optional().describe('Media type guessed from the file name (binary files)'),
   entries: z.array(entrySchema).optional().describe('A directory: its entries'),
+  omitted: z.number().int().optional().describe('Entries left out to fit MCP_MAX_RESULT_BYTES'),
   target: z.string().optional().describe('A symlink: where it points'),
   submodule_git_url: z.string().optional(),
   html_url: z.string().nullable().optional(),
@@ -103,7 +104,7 @@ function describe({ owner, repo, path, ref }: FileArgs): string {
  */
 export async function getFileContents(gh: GitHub, call: Call, args: FileArgs): Promise<FileContentsOut> {
   const { owner, repo, path, ref } = args;
-  const params = { owner, repo, path, ...(ref !== undefined && { ref }) };
+  const params = { owner, repo, path, ref };
   const { data } = await gh.client.call(describe(args), () =>
     gh.client.rest.repos.getContent({ ...params, request: gh.client.requestOptions(call) }),
   );
@@ -123,7 +124,7 @@ export async function getFileContents(gh: GitHub, call: Call, args: FileArgs): P
       truncated: entries.length >= DIRECTORY_LIMIT,
       ...UNTRUSTED,
     };
-    return fitList(answer, 'entries', call.budget).output;
+    return fitList(answer, 'entries', call.budget);
   }
   const item = data as GhContentItem;
   const common = { ...base, path: item.path, sha: item.sha, size: item.size, html_url: item.html_url ?? null };

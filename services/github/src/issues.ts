@@ -1,7 +1,15 @@
 import { z } from 'zod';
 
 import type { Call, GitHub, Paging, RepoRef } from './context.js';
-import { listAnswer, listFields, listSchema } from './lists.js';
+import {
+  authoredListAnswer,
+  listAnswer,
+  listFields,
+  listSchema,
+  type SearchArgs,
+  searchParams,
+  searchSchema,
+} from './lists.js';
 import { type ContentFilter, withholdUntrusted } from './lockdown.js';
 import { pageInfo } from './paging.js';
 import { commentSchema, issueSchema, toComment, toIssue, untrustedFields } from './shapes.js';
@@ -23,28 +31,16 @@ export interface ListIssuesArgs extends RepoRef, Paging {
 }
 
 export async function listIssues(gh: GitHub, call: Call, args: ListIssuesArgs) {
-  const { owner, repo, state, labels, assignee, since, sort, direction, page, per_page } = args;
+  const { labels } = args;
   const { data, headers } = await gh.client.call(`the issues of repository ${repoName(args)}`, () =>
     gh.client.rest.issues.listForRepo({
-      owner,
-      repo,
-      ...(state !== undefined && { state }),
-      ...(labels !== undefined && labels.length > 0 && { labels: labels.join(',') }),
-      ...(assignee !== undefined && { assignee }),
-      ...(since !== undefined && { since }),
-      ...(sort !== undefined && { sort }),
-      ...(direction !== undefined && { direction }),
-      page,
-      per_page,
+      ...args,
+      labels: labels !== undefined && labels.length > 0 ? labels.join(',') : undefined,
       request: gh.client.requestOptions(call),
     }),
   );
-  const filter = await gh.lockdown.forRepo(call, owner, repo);
-  const issues = await withholdUntrusted(
-    filter,
-    data.map((issue) => toIssue(issue, gh.limits.bodyChars)),
-  );
-  return listAnswer('issues', issues, headers.link, args, call.budget);
+  const issues = data.map((issue) => toIssue(issue, gh.limits.bodyChars));
+  return authoredListAnswer(gh, call, args, 'issues', issues, headers.link);
 }
 
 // ── get_issue ───────────────────────────────────────────────────────────────────────────────
@@ -99,36 +95,23 @@ export async function getIssue(gh: GitHub, call: Call, args: GetIssueArgs) {
     truncated: issue!.truncated || comments.some((comment) => comment.truncated),
     ...UNTRUSTED,
   };
-  const { output, omitted } = fitList(answer, 'comments', call.budget);
-  return omitted > 0 ? { ...output, omitted } : output;
+  return fitList(answer, 'comments', call.budget);
 }
 
 // ── search_issues ───────────────────────────────────────────────────────────────────────────
 
-export const searchIssuesSchema = listSchema('items', issueSchema, {
-  total_count: z.number().int(),
-  incomplete_results: z.boolean(),
-});
-
-export interface SearchIssuesArgs extends Paging {
-  query: string;
-  sort?: 'comments' | 'reactions' | 'created' | 'updated' | undefined;
-  order?: 'asc' | 'desc' | undefined;
-}
+export const searchIssuesSchema = searchSchema('items', issueSchema);
 
 /** GET /search/issues (issues and pull requests, across repositories); lockdown looks at each item's repository. */
-export async function searchIssues(gh: GitHub, call: Call, args: SearchIssuesArgs) {
+export async function searchIssues(
+  gh: GitHub,
+  call: Call,
+  args: SearchArgs<'comments' | 'reactions' | 'created' | 'updated'>,
+) {
   const { data, headers } = await gh.client.call(
     'the issue search',
     () =>
-      gh.client.rest.search.issuesAndPullRequests({
-        q: args.query,
-        ...(args.sort !== undefined && { sort: args.sort }),
-        ...(args.order !== undefined && { order: args.order }),
-        page: args.page,
-        per_page: args.per_page,
-        request: gh.client.requestOptions(call),
-      }),
+      gh.client.rest.search.issuesAndPullRequests({ ...searchParams(args), request: gh.client.requestOptions(call) }),
     'search',
   );
   const items = data.items.map((item) => toIssue(item, gh.limits.bodyChars));
@@ -192,9 +175,9 @@ export async function createIssue(gh: GitHub, call: Call, args: CreateIssueArgs)
       owner,
       repo,
       title,
-      ...(body !== undefined && { body }),
-      ...(labels !== undefined && { labels }),
-      ...(assignees !== undefined && { assignees }),
+      body,
+      labels,
+      assignees,
       request: gh.client.requestOptions(call, { write: true }),
     }),
   );
@@ -239,12 +222,12 @@ export async function updateIssue(gh: GitHub, call: Call, args: UpdateIssueArgs)
       owner,
       repo,
       issue_number: number,
-      ...(title !== undefined && { title }),
-      ...(body !== undefined && { body }),
-      ...(state !== undefined && { state }),
-      ...(state_reason !== undefined && { state_reason }),
-      ...(labels !== undefined && { labels }),
-      ...(assignees !== undefined && { assignees }),
+      title,
+      body,
+      state,
+      state_reason,
+      labels,
+      assignees,
       // A PATCH sets fields to values: sending it twice does the same, so it may be retried.
       request: gh.client.requestOptions(call),
     }),

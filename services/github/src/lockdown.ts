@@ -174,7 +174,7 @@ export class Lockdown {
 }
 
 /** An item whose text lockdown may withhold. */
-interface Authored {
+export interface Authored {
   author: string | null;
   author_association: string | null;
   body: string | null;

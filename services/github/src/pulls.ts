@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import type { Call, GitHub, Paging, RepoRef } from './context.js';
 import { GitHubError } from './github-error.js';
-import { listAnswer, listFields, listSchema } from './lists.js';
+import { authoredListAnswer, listFields, listSchema } from './lists.js';
 import { withholdUntrusted } from './lockdown.js';
 import { pageInfo } from './paging.js';
 import {
@@ -35,27 +35,11 @@ export interface ListPullsArgs extends RepoRef, Paging {
 }
 
 export async function listPullRequests(gh: GitHub, call: Call, args: ListPullsArgs) {
-  const { owner, repo, state, head, base, sort, direction, page, per_page } = args;
   const { data, headers } = await gh.client.call(`the pull requests of repository ${repoName(args)}`, () =>
-    gh.client.rest.pulls.list({
-      owner,
-      repo,
-      ...(state !== undefined && { state }),
-      ...(head !== undefined && { head }),
-      ...(base !== undefined && { base }),
-      ...(sort !== undefined && { sort }),
-      ...(direction !== undefined && { direction }),
-      page,
-      per_page,
-      request: gh.client.requestOptions(call),
-    }),
+    gh.client.rest.pulls.list({ ...args, request: gh.client.requestOptions(call) }),
   );
-  const filter = await gh.lockdown.forRepo(call, owner, repo);
-  const pulls = await withholdUntrusted(
-    filter,
-    data.map((pull) => toPull(pull, gh.limits.bodyChars)),
-  );
-  return listAnswer('pull_requests', pulls, headers.link, args, call.budget);
+  const pulls = data.map((pull) => toPull(pull, gh.limits.bodyChars));
+  return authoredListAnswer(gh, call, args, 'pull_requests', pulls, headers.link);
 }
 
 // ── get_pull_request ────────────────────────────────────────────────────────────────────────
@@ -176,8 +160,7 @@ export async function getPullRequest(gh: GitHub, call: Call, args: GetPullArgs) 
     truncated: pull!.truncated || reviews.some((review) => review.truncated) || files.some((file) => file.truncated),
     ...UNTRUSTED,
   };
-  const { output, omitted } = fitList(answer, 'files', call.budget);
-  return omitted > 0 ? { ...output, omitted } : output;
+  return fitList(answer, 'files', call.budget);
 }
 
 // ── get_pull_request_diff ───────────────────────────────────────────────────────────────────
@@ -255,8 +238,7 @@ export async function getPullRequestDiff(gh: GitHub, call: Call, args: GetPullAr
     complete: diff.complete,
     truncated: !diff.complete || diff.files.some((file) => file.truncated),
   };
-  const { output, omitted } = fitList(answer, 'files', call.budget);
-  return omitted > 0 ? { ...output, omitted } : output;
+  return fitList(answer, 'files', call.budget);
 }
 
 // ── create_pull_request ─────────────────────────────────────────────────────────────────────
@@ -289,9 +271,9 @@ export async function createPullRequest(gh: GitHub, call: Call, args: CreatePull
       title,
       head,
       base,
-      ...(body !== undefined && { body }),
-      ...(draft !== undefined && { draft }),
-      ...(maintainer_can_modify !== undefined && { maintainer_can_modify }),
+      body,
+      draft,
+      maintainer_can_modify,
       request: gh.client.requestOptions(call, { write: true }),
     }),
   );

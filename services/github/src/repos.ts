@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import type { Call, GitHub, Paging, RepoRef } from './context.js';
-import { listAnswer, listSchema } from './lists.js';
+import { listAnswer, listSchema, type SearchArgs, searchParams, searchSchema } from './lists.js';
 import { pageInfo } from './paging.js';
 import {
   commitSchema,
@@ -19,29 +19,16 @@ const what = ({ owner, repo }: RepoRef) => `repository ${owner}/${repo}`;
 
 // ── search_repositories ─────────────────────────────────────────────────────────────────────
 
-export const searchRepositoriesSchema = listSchema('repositories', repoSchema, {
-  total_count: z.number().int(),
-  incomplete_results: z.boolean(),
-});
+export const searchRepositoriesSchema = searchSchema('repositories', repoSchema);
 
-export interface SearchArgs extends Paging {
-  query: string;
-  sort?: 'stars' | 'forks' | 'help-wanted-issues' | 'updated' | undefined;
-  order?: 'asc' | 'desc' | undefined;
-}
-
-export async function searchRepositories(gh: GitHub, call: Call, args: SearchArgs) {
+export async function searchRepositories(
+  gh: GitHub,
+  call: Call,
+  args: SearchArgs<'stars' | 'forks' | 'help-wanted-issues' | 'updated'>,
+) {
   const { data, headers } = await gh.client.call(
     'the repository search',
-    () =>
-      gh.client.rest.search.repos({
-        q: args.query,
-        ...(args.sort !== undefined && { sort: args.sort }),
-        ...(args.order !== undefined && { order: args.order }),
-        page: args.page,
-        per_page: args.per_page,
-        request: gh.client.requestOptions(call),
-      }),
+    () => gh.client.rest.search.repos({ ...searchParams(args), request: gh.client.requestOptions(call) }),
     'search',
   );
   return listAnswer('repositories', data.items.map(toRepo), headers.link, args, call.budget, {
@@ -74,20 +61,8 @@ export interface ListCommitsArgs extends RepoRef, Paging {
 }
 
 export async function listCommits(gh: GitHub, call: Call, args: ListCommitsArgs) {
-  const { owner, repo, sha, path, author, since, until, page, per_page } = args;
   const { data, headers } = await gh.client.call(`the commits of ${what(args)}`, () =>
-    gh.client.rest.repos.listCommits({
-      owner,
-      repo,
-      ...(sha !== undefined && { sha }),
-      ...(path !== undefined && { path }),
-      ...(author !== undefined && { author }),
-      ...(since !== undefined && { since }),
-      ...(until !== undefined && { until }),
-      page,
-      per_page,
-      request: gh.client.requestOptions(call),
-    }),
+    gh.client.rest.repos.listCommits({ ...args, request: gh.client.requestOptions(call) }),
   );
   const commits = data.map((commit) => toCommit(commit, gh.limits.bodyChars));
   return listAnswer('commits', commits, headers.link, args, call.budget);
@@ -128,8 +103,7 @@ export async function getCommit(gh: GitHub, call: Call, args: GetCommitArgs) {
     truncated: commit.truncated || files.some((file) => file.truncated),
     ...UNTRUSTED,
   };
-  const { output, omitted } = fitList(answer, 'files', call.budget);
-  return omitted > 0 ? { ...output, omitted } : output;
+  return fitList(answer, 'files', call.budget);
 }
 
 // ── search_code ─────────────────────────────────────────────────────────────────────────────
@@ -142,21 +116,12 @@ const codeHitSchema = z.object({
   html_url: z.string(),
 });
 
-export const searchCodeSchema = listSchema('items', codeHitSchema, {
-  total_count: z.number().int(),
-  incomplete_results: z.boolean(),
-});
+export const searchCodeSchema = searchSchema('items', codeHitSchema);
 
-export async function searchCode(gh: GitHub, call: Call, args: Paging & { query: string }) {
+export async function searchCode(gh: GitHub, call: Call, args: SearchArgs) {
   const { data, headers } = await gh.client.call(
     'the code search',
-    () =>
-      gh.client.rest.search.code({
-        q: args.query,
-        page: args.page,
-        per_page: args.per_page,
-        request: gh.client.requestOptions(call),
-      }),
+    () => gh.client.rest.search.code({ ...searchParams(args), request: gh.client.requestOptions(call) }),
     'code_search',
   );
   const items = data.items.map((item) => ({
@@ -187,7 +152,7 @@ export async function listBranches(
     gh.client.rest.repos.listBranches({
       owner,
       repo,
-      ...(args.protected !== undefined && { protected: args.protected }),
+      protected: args.protected,
       page,
       per_page,
       request: gh.client.requestOptions(call),

@@ -42,19 +42,17 @@ export function largestFitting(max: number, fits: (n: number) => boolean): numbe
 
 /**
  * Keeps as many leading items of a list as fit the byte budget (the whole answer's JSON, as the core
- * weighs it). Returns the answer with the list cut and `truncated: true` when items were left out,
- * and how many were.
+ * weighs it). When items were left out, the answer says `truncated: true` and how many (`omitted`).
  */
-export function fitList<T extends Record<string, unknown>, K extends keyof T & string>(
-  output: T & { truncated: boolean },
+export function fitList<T extends Record<string, unknown> & { truncated: boolean }, K extends keyof T & string>(
+  output: T,
   key: K,
   budget: number,
-): { output: T & { truncated: boolean }; omitted: number } {
+): T & { omitted?: number } {
   const items = output[key] as unknown[];
-  if (jsonLength(output) <= budget) return { output, omitted: 0 };
-  const build = (n: number) => ({ ...output, [key]: items.slice(0, n), truncated: true });
-  const keep = largestFitting(items.length, (n) => jsonLength(build(n)) <= budget);
-  return { output: build(keep), omitted: items.length - keep };
+  if (jsonLength(output) <= budget) return output;
+  const build = (n: number) => ({ ...output, [key]: items.slice(0, n), truncated: true, omitted: items.length - n });
+  return build(largestFitting(items.length, (n) => jsonLength(build(n)) <= budget));
 }
 
 /**

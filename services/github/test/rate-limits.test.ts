@@ -17,6 +17,14 @@ const PRIMARY = {
 };
 const REPO = { owner: 'octo-org', repo: 'hello' };
 
+/** GitHub's secondary rate limit on GET /repos/octo-org/hello: 403 with retry-after. */
+const secondaryLimit = (retryAfter: number) => ({
+  path: /^\/repos\/octo-org\/hello$/,
+  status: 403,
+  headers: { 'retry-after': String(retryAfter) },
+  body: SECONDARY,
+});
+
 const open: { h: Harness; client: Client }[] = [];
 
 async function setup(env: Record<string, string> = {}) {
@@ -39,12 +47,7 @@ const resetIn = (s: number) => String(Math.floor(Date.now() / 1000) + s);
 describe('secondary rate limits (403 with retry-after)', () => {
   it('a short retry-after that fits the call is waited out and retried once', async () => {
     const { h, client } = await setup();
-    h.standIn.respond({
-      path: /^\/repos\/octo-org\/hello$/,
-      status: 403,
-      headers: { 'retry-after': '1' },
-      body: SECONDARY,
-    });
+    h.standIn.respond(secondaryLimit(1));
     const requests = await sent(h.standIn, async () => {
       expect(await ok(client, 'get_repository', REPO)).toMatchObject({ full_name: 'octo-org/hello' });
     });
@@ -53,12 +56,7 @@ describe('secondary rate limits (403 with retry-after)', () => {
 
   it('a long retry-after is answered at once, saying when to retry', async () => {
     const { h, client } = await setup();
-    h.standIn.respond({
-      path: /^\/repos\/octo-org\/hello$/,
-      status: 403,
-      headers: { 'retry-after': '120' },
-      body: SECONDARY,
-    });
+    h.standIn.respond(secondaryLimit(120));
     const started = Date.now();
     let message = '';
     const requests = await sent(h.standIn, async () => (message = await refused(client, 'get_repository', REPO)));
@@ -73,12 +71,7 @@ describe('secondary rate limits (403 with retry-after)', () => {
 
   it('GITHUB_RATE_LIMIT_MAX_WAIT_MS=0 never waits', async () => {
     const { h, client } = await setup({ GITHUB_RATE_LIMIT_MAX_WAIT_MS: '0' });
-    h.standIn.respond({
-      path: /^\/repos\/octo-org\/hello$/,
-      status: 403,
-      headers: { 'retry-after': '1' },
-      body: SECONDARY,
-    });
+    h.standIn.respond(secondaryLimit(1));
     const requests = await sent(h.standIn, async () => {
       expect(await refused(client, 'get_repository', REPO)).toMatch(/\(in 1 s\)$/);
     });
@@ -87,12 +80,7 @@ describe('secondary rate limits (403 with retry-after)', () => {
 
   it("a wait longer than the call's remaining time is not started", async () => {
     const { h, client } = await setup({ MCP_TOOL_TIMEOUT_MS: '2500' });
-    h.standIn.respond({
-      path: /^\/repos\/octo-org\/hello$/,
-      status: 403,
-      headers: { 'retry-after': '3' },
-      body: SECONDARY,
-    });
+    h.standIn.respond(secondaryLimit(3));
     const requests = await sent(h.standIn, async () => {
       expect(await refused(client, 'get_repository', REPO)).toMatch(
         /^GitHub's secondary rate limit was hit .*\(in 3 s\)$/,

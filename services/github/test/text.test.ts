@@ -30,14 +30,14 @@ describe('fitList and fitText', () => {
 
   it('leaves an answer that fits alone', () => {
     const answer = { items, truncated: false };
-    expect(fitList(answer, 'items', 1_000_000)).toEqual({ output: answer, omitted: 0 });
+    expect(fitList(answer, 'items', 1_000_000)).toBe(answer);
   });
 
   it('keeps the leading items that fit and says how many were left out', () => {
-    const { output, omitted } = fitList({ items, truncated: false, total: 50 }, 'items', 2000);
+    const output = fitList({ items, truncated: false, total: 50 }, 'items', 2000);
     expect(jsonLength(output)).toBeLessThanOrEqual(2000);
-    expect(output.items.length + omitted).toBe(50);
-    expect(omitted).toBeGreaterThan(0);
+    expect(output.items.length + (output.omitted ?? 0)).toBe(50);
+    expect(output.omitted).toBeGreaterThan(0);
     expect(output.truncated).toBe(true);
     expect(output.items[0]).toEqual(items[0]);
     // One more item would not have fitted.
