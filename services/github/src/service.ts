@@ -37,6 +37,9 @@ export const service = defineService<Config, Deps>({
         debug: (message) => logger.debug({ octokit: message }, 'octokit'),
       },
     });
+    if (new URL(apiUrl).protocol === 'http:') {
+      logger.warn({ apiUrl }, 'GITHUB_API_URL uses http: the token travels unencrypted');
+    }
     const lockdown = new Lockdown(client, { enabled: config.GITHUB_LOCKDOWN, ttlMs: config.GITHUB_LOCKDOWN_CACHE_MS });
     // Never the token: only what the operator chose.
     logger.info(

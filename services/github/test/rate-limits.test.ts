@@ -189,3 +189,21 @@ describe('server errors and retries', () => {
     expect(await ok(client, 'get_repository', REPO)).toMatchObject({ full_name: 'octo-org/hello' });
   });
 });
+
+describe('request spacing (the throttling plugin queues writes)', () => {
+  it('a write still queued when its call ends is never sent', { timeout: 60_000 }, async () => {
+    // Two services in one process share Octokit's queues, as every call of one service does.
+    const long = await setup();
+    const short = await setup({ MCP_TOOL_TIMEOUT_MS: '500' });
+    // Issue writes are spaced at least 3 s apart (they notify people).
+    await ok(long.client, 'create_issue', { ...REPO, title: 'first' });
+    const queued = await call(short.client, 'create_issue', { ...REPO, title: 'queued' });
+    expect(queued).toMatchObject({ isError: true, text: 'create_issue timed out after 500 ms' });
+    // The queue is first in, first out: once this one is sent, the queued one has had its turn.
+    await ok(long.client, 'create_issue', { ...REPO, title: 'third' });
+    expect(short.h.standIn.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect(
+      long.h.standIn.requests.filter((r) => r.method === 'POST').map((r) => (r.body as { title: string }).title),
+    ).toEqual(['first', 'third']);
+  });
+});

@@ -828,3 +828,26 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('every tool over 
     }
   });
 });
+
+describe('GitHub Enterprise Server (GITHUB_API_URL with a path)', () => {
+  it('sends every request under the API root it was given', async () => {
+    const ghes = await startHarness({}, {}, '/api/v3');
+    const client = await connectClient(ghes.svc.url, 'streamable-http');
+    try {
+      const requests = await sent(ghes.standIn, async () => {
+        expect(await ok(client, 'get_repository', { owner: 'octo-org', repo: 'hello' })).toMatchObject({
+          full_name: 'octo-org/hello',
+        });
+        const issues = await ok(client, 'list_issues', { owner: 'octo-org', repo: 'hello', per_page: 2 });
+        expect(issues).toMatchObject({ has_more: true, next_page: 2 });
+      });
+      expect(requests.map(line)).toEqual([
+        'GET /api/v3/repos/octo-org/hello',
+        'GET /api/v3/repos/octo-org/hello/issues?page=1&per_page=2',
+      ]);
+    } finally {
+      await client.close();
+      await ghes.close();
+    }
+  });
+});

@@ -657,7 +657,8 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
   type Answer = { status?: number; body: unknown; headers?: Record<string, string> };
 
   const route = async (req: RecordedRequest): Promise<Answer> => {
-    const s = req.segments;
+    // GitHub Enterprise Server serves the same API under /api/v3.
+    const s = req.segments[0] === 'api' && req.segments[1] === 'v3' ? req.segments.slice(2) : req.segments;
     const accept = req.headers.accept ?? '';
     const { method } = req;
 
@@ -1171,7 +1172,8 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
     }
     const req = record(request, body);
     requests.push(req);
-    const resource = resourceOf(req.rawPath);
+    const apiPath = req.rawPath.replace(/^\/api\/v3(?=\/)/, '');
+    const resource = resourceOf(apiPath);
     const auth = req.headers.authorization ?? '';
     if (auth !== `token ${options.token}` && auth !== `Bearer ${options.token}`) {
       send(response, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' }, {}, resource);
@@ -1201,7 +1203,7 @@ export async function startGitHubStandIn(options: StandInOptions): Promise<Stand
       send(response, rule.status ?? 200, rule.body, rule.headers ?? {}, resource, (rule.status ?? 200) < 500);
       return;
     }
-    if (req.rawPath !== '/rate_limit') {
+    if (apiPath !== '/rate_limit') {
       const quota = quotaOf(resource);
       quota.remaining = Math.max(quota.remaining - 1, 0);
     }

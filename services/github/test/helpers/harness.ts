@@ -18,10 +18,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts the stand-in and the service pointed at it, logging everything into `logs`. */
+/**
+ * Starts the stand-in and the service pointed at it (at `apiPath` below its root: `/api/v3` as on
+ * GitHub Enterprise Server), logging everything into `logs`.
+ */
 export async function startHarness(
   env: Record<string, string> = {},
   standInOptions: Partial<StandInOptions> = {},
+  apiPath = '',
 ): Promise<Harness> {
   const standIn = await startGitHubStandIn({ token: TOKEN, ...standInOptions });
   const logs: string[] = [];
@@ -37,7 +41,7 @@ export async function startHarness(
     },
   });
   const svc = await startService(service, {
-    env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: standIn.url, MCP_TOOLSETS: 'all', ...env },
+    env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: `${standIn.url}${apiPath}`, MCP_TOOLSETS: 'all', ...env },
     logLevel: 'trace',
     logDestination: destination,
   });
