@@ -1,6 +1,6 @@
 import { type AnyServiceDefinition, type BaseConfig, buildApp, type BuildAppOptions, loadConfig } from '@mcp-sse/core';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 
 export interface StartOptions {
   /** Settings as environment variables; nothing is read from process.env but MCP_TEST_FAST_LANE. */
@@ -9,6 +9,8 @@ export interface StartOptions {
   logLevel?: string;
   /** Options of buildApp beyond the config (e.g. an OAuth client-metadata-document fetcher). */
   build?: Pick<BuildAppOptions<BaseConfig, unknown>, 'oauthDocumentFetcher'>;
+  /** Where the service's log lines go (default: stdout); tests that inspect every line pass their own. */
+  logDestination?: DestinationStream;
 }
 
 export interface StartedService {
@@ -29,7 +31,7 @@ export async function startService(service: AnyServiceDefinition, options: Start
     MCP_FAST_LANE: process.env['MCP_TEST_FAST_LANE'],
     ...options.env,
   });
-  const logger = pino({ level });
+  const logger = options.logDestination ? pino({ level }, options.logDestination) : pino({ level });
   const app = await buildApp(service, { config, logger, defaultMetrics: false, ...options.build });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -1,0 +1,5 @@
+import { runService } from '@mcp-sse/core';
+
+import { service } from './service.js';
+
+await runService(service);
