@@ -133,10 +133,15 @@ export function openWriteConnection(path: string, busyTimeoutMs: number): Databa
   });
 }
 
-/** A read connection: `readonly: true` and query_only=ON, so the engine refuses every write, TEMP included. */
+/**
+ * A read connection: `readonly: true` and query_only=ON, so the engine refuses every write, TEMP
+ * included. Its page cache is kept to 4 MB (SQLite's default here is 16 MB per connection): there is
+ * one per database process, and the operating system caches the file anyway.
+ */
 export function openReadConnection(path: string, busyTimeoutMs: number): Database.Database {
   return configured(openConnection(path, true, busyTimeoutMs), (db) => {
     db.pragma('query_only = ON');
+    db.pragma('cache_size = -4000');
     db.pragma('foreign_keys = ON');
   });
 }

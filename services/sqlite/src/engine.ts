@@ -255,8 +255,9 @@ export class SqliteEngine {
     try {
       result = fn();
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.checkState(false);
+      // A connection that could not even be opened has nothing to check.
+      if (this.connection?.inTransaction) this.connection.exec('ROLLBACK');
+      if (this.connection) this.checkState(false);
       throw this.translate(error);
     }
     this.checkState(false);
@@ -270,7 +271,12 @@ export class SqliteEngine {
    */
   private write<T>(fn: () => T): T {
     this.assertWriter();
-    const db = this.db;
+    let db: Database.Database;
+    try {
+      db = this.db;
+    } catch (error) {
+      throw this.translate(error);
+    }
     try {
       db.exec('BEGIN IMMEDIATE');
       const result = fn();

@@ -17,8 +17,8 @@
  *
  * Plain domain code: no MCP or server imports.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -52,18 +52,35 @@ interface Slot {
 }
 
 /**
- * util-linux's setpriv, where present (Debian images have it): the child is started with a
- * parent-death signal (PR_SET_PDEATHSIG = SIGKILL), so that a process stuck in a statement dies with
- * the service even when the service itself is killed hard and never gets to kill it.
+ * util-linux's setpriv, where present and working (Debian images have it): the child is started with
+ * a parent-death signal (PR_SET_PDEATHSIG = SIGKILL), so that a process stuck in a statement dies
+ * with the service even when the service itself is killed hard and never gets to kill it. Checked
+ * once, on a trivial command; without it children are started directly.
  */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
+function pdeathsigLauncher(): string[] {
+  for (const path of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    if (!existsSync(path)) continue;
+    const probe = spawnSync(path, ['--pdeathsig', 'KILL', '--', process.execPath, '--version'], {
+      stdio: 'ignore',
+      timeout: 5000,
+    });
+    return probe.status === 0 ? [path, '--pdeathsig', 'KILL', '--'] : [];
   }
-});
+  return [];
+}
+
+/** Decided when the service loads (its start-up), never during a call. */
+const LAUNCHER = pdeathsigLauncher();
+
+/**
+ * The JavaScript heap a database process may use, in MB. It holds at most one answer (the byte
+ * budget, a few times over as JavaScript objects) and the row being measured; a process past its
+ * limit is stopped by V8 itself, which fails only its own call. Without it each process would size
+ * its heap from the container's memory as if it were alone there.
+ */
+export function heapLimitMb(maxResultBytes: number): number {
+  return Math.max(64, Math.ceil((16 * maxResultBytes) / 2 ** 20));
+}
 
 /**
  * Starts the entry next to this module. Production runs dist/*.js: the compiled entry, with no
@@ -80,9 +97,17 @@ function startChild(settings: WorkerSettings): ChildProcess {
   // tsx is a root devDependency: present wherever the sources run. An absolute URL, so the child
   // does not depend on its working directory to find it.
   const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
-  const node = [process.execPath, ...execArgv, entry, JSON.stringify(settings)];
-  const [command, ...args] = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...node] : node;
-  return spawn(command ?? process.execPath, args, {
+  const [command = process.execPath, ...args] = [
+    ...LAUNCHER,
+    process.execPath,
+    // A small young generation: rows are converted one at a time, so little needs to live there.
+    `--max-old-space-size=${heapLimitMb(settings.maxResultBytes)}`,
+    '--max-semi-space-size=1',
+    ...execArgv,
+    entry,
+    JSON.stringify(settings),
+  ];
+  return spawn(command, args, {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {},

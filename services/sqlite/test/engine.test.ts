@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { SqliteDatabase } from '../src/database.js';
@@ -324,5 +325,164 @@ describe('executeRaw', () => {
   it('keeps load_extension disabled', () => {
     const error = refusal(() => raw("SELECT load_extension('/tmp/evil.so')", undefined, false));
     expect(error.message).toContain('not authorized');
+  });
+});
+
+describe('the byte budget (MCP_MAX_RESULT_BYTES): every answer stops at it and says why', () => {
+  const budget = 64 * 1024;
+  const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+  /** Seeds straight through SQLite: many statements in one transaction, in a moment. */
+  function seed(sql: string): void {
+    const direct = new Database(path);
+    try {
+      direct.exec(`BEGIN; ${sql}; COMMIT`);
+    } finally {
+      direct.close();
+    }
+  }
+
+  it('execute_raw_query: as many rows as fit, then truncated with the reason; the next row would not have fitted', () => {
+    const many = reader.executeRaw(
+      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 100) SELECT x, printf('%.*c', 10000, 'y') AS pad FROM n",
+      [],
+      true,
+    );
+    const wide = engine('reader', { maxQueryResults: 1000 });
+    try {
+      const result = wide.executeRaw(
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x, printf('%.*c', 10000, 'y') AS pad FROM n",
+        [],
+        true,
+      );
+      expect(result.truncated).toBe(true);
+      expect(result.row_count).toBe(result.rows?.length);
+      expect(result.truncated_reason).toBe(
+        `The answer stops at MCP_MAX_RESULT_BYTES (${budget} bytes of JSON) after ${result.row_count} rows; ` +
+          'select fewer or shorter columns, or page with LIMIT and OFFSET',
+      );
+      expect(size(result)).toBeLessThanOrEqual(budget);
+      const nextRow = { x: (result.row_count ?? 0) + 1, pad: 'y'.repeat(10000) };
+      expect(size(result) + size(nextRow)).toBeGreaterThan(budget - 1024);
+      expect(result.row_count).toBeGreaterThan(3);
+    } finally {
+      wide.close();
+    }
+    // Under the row cap first (MAX_QUERY_RESULTS = 5 here): that reason instead.
+    expect(many).toMatchObject({ row_count: 5, truncated: true });
+    expect(many.truncated_reason).toMatch(/^More rows follow: the answer stops at MAX_QUERY_RESULTS \(5 rows\)/);
+  });
+
+  it('execute_raw_query: a first row over the budget alone is turned away whole, even a 20 MB blob', () => {
+    for (const sql of ['SELECT randomblob(20000000) AS b', "SELECT 1 AS a, printf('%.*c', 100000, 'z') AS t"]) {
+      const result = reader.executeRaw(sql, [], true);
+      expect(result).toMatchObject({ rows: [], row_count: 0, truncated: true });
+      expect(result.truncated_reason).toMatch(
+        new RegExp(
+          `^The first row alone is at least \\d+ bytes of JSON, over MCP_MAX_RESULT_BYTES \\(${budget}\\); select fewer or shorter columns`,
+        ),
+      );
+    }
+  });
+
+  it('query_records: the page stops at the budget, says how to go on, and the next page starts there', () => {
+    seed(
+      "CREATE TABLE big (id INTEGER PRIMARY KEY, body TEXT); WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 40) INSERT INTO big SELECT x, printf('%.*c', 5000, 'b') FROM n",
+    );
+    const wide = engine('reader', { maxQueryResults: 1000 });
+    try {
+      const first = wide.queryRecords('big');
+      expect(first).toMatchObject({ total: 40, offset: 0, truncated: true });
+      expect(first.count).toBeLessThan(40);
+      expect(first.truncated_reason).toBe(
+        `The answer stops at MCP_MAX_RESULT_BYTES (${budget} bytes of JSON) after ${first.count} rows; page on with offset=${first.count}`,
+      );
+      expect(size(first)).toBeLessThanOrEqual(budget);
+      const second = wide.queryRecords('big', { offset: first.count });
+      expect(second.rows[0]).toMatchObject({ id: first.count + 1 });
+      // A limit under the budget: that is the reason.
+      expect(wide.queryRecords('big', { limit: 2 })).toMatchObject({
+        count: 2,
+        truncated: true,
+        truncated_reason: 'More rows follow: this page holds at most 2 rows (limit); page on with offset=2',
+      });
+    } finally {
+      wide.close();
+    }
+  });
+
+  it('list_tables: as many tables as fit, then the reason and how to list the rest', () => {
+    const columns = Array.from({ length: 20 }, (_, c) => `column_with_a_rather_long_name_number_${c} TEXT NOT NULL`);
+    seed(
+      Array.from({ length: 300 }, (_, t) => `CREATE TABLE t${String(t).padStart(3, '0')} (${columns.join(', ')})`).join(
+        '; ',
+      ),
+    );
+    const listed = reader.listTables();
+    expect(listed.truncated).toBe(true);
+    expect(listed.tables.length).toBeGreaterThan(10);
+    expect(listed.tables.length).toBeLessThan(302);
+    expect(listed.truncated_reason).toMatch(
+      new RegExp(
+        `^The answer stops at MCP_MAX_RESULT_BYTES \\(${budget} bytes of JSON\\) after ${listed.tables.length} of 302 tables; .*OFFSET ${listed.tables.length}\\)$`,
+      ),
+    );
+    expect(size(listed)).toBeLessThanOrEqual(budget);
+  });
+
+  it('describe_table: columns first, then what fits; what is left out is named', () => {
+    const columns = Array.from({ length: 200 }, (_, c) => `c${c}_${'n'.repeat(100)} TEXT`);
+    const indexes = Array.from(
+      { length: 200 },
+      (_, i) => `CREATE INDEX i${i}_${'x'.repeat(100)} ON wide (c${i}_${'n'.repeat(100)})`,
+    );
+    seed([`CREATE TABLE wide (${columns.join(', ')})`, ...indexes].join('; '));
+    const described = reader.describeTable('wide');
+    expect(described.columns).toHaveLength(200);
+    expect(described.truncated).toBe(true);
+    expect(described.indexes.length).toBeLessThan(200);
+    expect(described.sql).toBeNull();
+    expect(described.truncated_reason).toBe(
+      `The answer stops at MCP_MAX_RESULT_BYTES (${budget} bytes of JSON); left out: ${200 - described.indexes.length} of 200 indexes, ` +
+        'the CREATE TABLE statement. execute_raw_query can read them in parts (pragma_table_xinfo, pragma_index_list, sqlite_schema)',
+    );
+    expect(size(described)).toBeLessThanOrEqual(budget);
+    expect(reader.describeTable('users')).toMatchObject({ truncated: false });
+  });
+
+  it('insert_record: a stored row over the budget is stored, and answered without it', () => {
+    writer.createTable('blobs', { id: 'INTEGER PRIMARY KEY', body: 'TEXT' });
+    const inserted = writer.insertRecord('blobs', { body: 'q'.repeat(100_000) });
+    expect(inserted).toMatchObject({ row: null, rowid: 1, truncated: true });
+    expect(inserted.truncated_reason).toMatch(/^The first row alone is at least \d+ bytes of JSON.*the row is stored/);
+    expect(reader.executeRaw('SELECT length(body) AS n FROM blobs', [], true).rows).toEqual([{ n: 100_000 }]);
+  });
+});
+
+describe('the connection is checked after every call', () => {
+  it('a call that leaves a setting changed is refused, and the engine retires', () => {
+    expect(reader.executeRaw('SELECT 1 AS one', [], true).rows).toEqual([{ one: 1 }]);
+    expect(reader.retired).toBe(false);
+    // soft_heap_limit is one setting per process: changed here, the reader sees it at its next check.
+    const other = new Database(':memory:');
+    try {
+      other.pragma('soft_heap_limit = 123456');
+      const error = refusal(() => reader.executeRaw('SELECT 2 AS two', [], true));
+      expect(error).toMatchObject({
+        code: 'FORBIDDEN',
+        message:
+          'The call left the connection changed (soft_heap_limit), which is not allowed: it was refused, and the connection is replaced',
+      });
+      expect(reader.retired).toBe(true);
+      const before = dumpDatabase(path).text;
+      expect(refusal(() => writer.insertRecord('users', { email: 'x@y' })).message).toBe(
+        'The call left the connection changed (soft_heap_limit), which is not allowed: it was refused and rolled back, and the connection is replaced',
+      );
+      expect(writer.retired).toBe(true);
+      expect(dumpDatabase(path).text).toBe(before);
+    } finally {
+      other.pragma('soft_heap_limit = 0');
+      other.close();
+    }
   });
 });

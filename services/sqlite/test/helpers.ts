@@ -85,10 +85,28 @@ export async function waitForCpu(pid: number, since: number, ticks = 10): Promis
   await waitUntil(() => cpuTicks(pid) >= since + ticks, 10_000, `process ${pid} to run its statement`);
 }
 
-/** The resident-memory high-water mark of a process (VmHWM), in bytes. */
+/** The resident-memory high-water mark of a process (VmHWM), in bytes; 0 once it is gone. */
 export function peakRss(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? 0) * 1024;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(match?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A process's proportional share of resident memory (Pss, /proc/<pid>/smaps_rollup), in bytes; 0
+ * once it is gone. Pages shared between processes (the node binary, ~45 MB each) count once in total,
+ * as they do against a container's memory limit, where summed VmRSS would count them per process.
+ */
+export function pssOf(pid: number): number {
+  try {
+    const match = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return Number(match?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
 }
 
 /** The names in a directory, sorted: what a refused statement must not add to (ATTACH, VACUUM INTO). */

@@ -54,6 +54,9 @@ async function expectHealthyMeanwhile(url: string): Promise<void> {
   }
 }
 
+/** Long enough for a database process to start under a loaded test run (tsx compiles it), short enough to wait for. */
+const TIMEOUT_MS = 4000;
+
 const serviceEntry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const tsconfig = fileURLToPath(new URL('./fixtures/tsconfig.source.json', import.meta.url));
@@ -69,7 +72,7 @@ describe('runaway calls on a running service', () => {
     cleanup = temp.cleanup;
     path = join(temp.dir, 'runaway.db');
     svc = await startService(service, {
-      env: { DATABASE_PATH: path, MCP_TOOL_TIMEOUT_MS: '1500', MCP_RATE_LIMIT: '0' },
+      env: { DATABASE_PATH: path, MCP_TOOL_TIMEOUT_MS: String(TIMEOUT_MS), MCP_RATE_LIMIT: '0' },
     });
     client = await connectClient(svc.url, 'streamable-http');
     expect(
@@ -114,8 +117,8 @@ describe('runaway calls on a running service', () => {
 
     const { value: result, ms } = await endless;
     expect(result.isError).toBe(true);
-    expect((result.content as { text: string }[])[0]?.text).toBe('execute_raw_query timed out after 1500 ms');
-    expect(ms).toBeLessThan(3500);
+    expect((result.content as { text: string }[])[0]?.text).toBe(`execute_raw_query timed out after ${TIMEOUT_MS} ms`);
+    expect(ms).toBeLessThan(TIMEOUT_MS + 2000);
     // The statement is stopped, not left burning a CPU: the process that ran it is gone.
     await waitUntil(() => readers.filter(isAlive).length === 1, 2000, "the endless read's process to be gone");
     expect((await callRpc(svc.url, 'execute_raw_query', { query: 'SELECT 2 AS two' })).structuredContent).toMatchObject(
@@ -144,8 +147,8 @@ describe('runaway calls on a running service', () => {
 
     const { value: result, ms } = await runaway;
     expect(result.isError).toBe(true);
-    expect((result.content as { text: string }[])[0]?.text).toBe('execute_raw_query timed out after 1500 ms');
-    expect(ms).toBeLessThan(3500);
+    expect((result.content as { text: string }[])[0]?.text).toBe(`execute_raw_query timed out after ${TIMEOUT_MS} ms`);
+    expect(ms).toBeLessThan(TIMEOUT_MS + 2000);
     expect((await queued).structuredContent).toMatchObject({ row: { v: 2 } });
     await waitUntil(() => !isAlive(writer as number), 2000, 'the runaway writer to be gone');
     // Nothing of the runaway write reached the file: only the queued insert, removed again here.
