@@ -15,92 +15,124 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { service } from '../src/service.js';
 import { snapshotService, tempDir } from './helpers.js';
 
-/** A raw statement, its parameters, and what the refusal must say. */
-type Member = [sql: string, params: unknown[] | Record<string, unknown> | undefined, message: RegExp];
+/** A raw statement, alone or with its parameters. */
+type Member = string | [sql: string, params: unknown[] | Record<string, unknown>];
 
-/** The folder outside the database's own, where hostile statements try to create or read files. */
-function classes(outside: string): Record<string, Member[]> {
+/** The members of a class of hostile statements and what the refusal of each must say. */
+interface HostileClass {
+  message: RegExp;
+  members: Member[];
+}
+
+/** Each class; `outside` is a folder apart from the database's, where statements try to create or read files. */
+function classes(outside: string): Record<string, HostileClass> {
   const file = (name: string) => join(outside, name);
-  const attach = /ATTACH is not allowed|DETACH is not allowed/;
-  const vacuum = /VACUUM( INTO)? is not allowed/;
-  const transaction = /are not allowed: each call runs as its own transaction/;
-  const pragma = /PRAGMA "[a-z_]+" (is not allowed|with a value sets it)/;
-  const temp = /TEMP tables, views and triggers are not allowed/;
   return {
-    'ATTACH and DETACH': [
-      [`;ATTACH DATABASE '${file('a.db')}' AS o`, undefined, attach],
-      [`  ;; /* x */ -- y\n attach '${file('b.db')}' as o`, undefined, attach],
-      [`\uFEFFATTACH '${file('c.db')}' AS "o"`, undefined, attach],
-      [` \vATTACH '${file('c2.db')}' AS o`, undefined, attach],
-      [`ATTACH '${outside}/' || 'd.db' AS o`, undefined, attach],
-      [`ATTACH (SELECT '${file('e.db')}') AS o`, undefined, attach],
-      ['ATTACH ? AS o', [file('f.db')], attach],
-      ['ATTACH :path AS o', { path: file('g.db') }, attach],
-      [`attach database 'file:${file('h.db')}?mode=rwc' as o`, undefined, attach],
-      ["ATTACH ':memory:' AS m", undefined, attach],
-      ['DETACH main', undefined, attach],
-      [';DETACH DATABASE temp', undefined, attach],
-    ],
-    'VACUUM and VACUUM INTO': [
-      [`;VACUUM INTO '${file('copy.db')}'`, undefined, vacuum],
-      [`VACUUM main INTO '${file('copy2.db')}'`, undefined, vacuum],
-      ['vacuum into ?', [file('copy3.db')], vacuum],
-      [`VACUUM INTO (SELECT '${outside}/' || 'copy4.db')`, undefined, vacuum],
-      ['VACUUM', undefined, vacuum],
-      ['\n\t/**/vacuum main;', undefined, vacuum],
-    ],
-    'transaction control': [
-      [';BEGIN', undefined, transaction],
-      ['BEGIN IMMEDIATE', undefined, transaction],
-      ['-- c\nbegin exclusive transaction;', undefined, transaction],
-      ['COMMIT', undefined, transaction],
-      ['END TRANSACTION', undefined, transaction],
-      ['ROLLBACK', undefined, transaction],
-      ['SAVEPOINT s', undefined, transaction],
-      ['RELEASE SAVEPOINT s', undefined, transaction],
-      ['ROLLBACK TO s', undefined, transaction],
-    ],
-    'PRAGMA that sets or reveals connection settings': [
-      [';PRAGMA synchronous=OFF', undefined, pragma],
-      ['\uFEFFPRAGMA synchronous = 0', undefined, pragma],
-      [' \v PRAGMA main.synchronous(0)', undefined, pragma],
-      ['pragma "foreign_keys"=off', undefined, pragma],
-      ["PRAGMA 'query_only' = 0", undefined, pragma],
-      ['PRAGMA [busy_timeout] = 0', undefined, pragma],
-      ['PRAGMA journal_mode=DELETE', undefined, pragma],
-      ['PRAGMA locking_mode=EXCLUSIVE', undefined, pragma],
-      ['PRAGMA cache_size=-2000000', undefined, pragma],
-      ['PRAGMA soft_heap_limit=1', undefined, pragma],
-      ['PRAGMA case_sensitive_like=1', undefined, pragma],
-      ['PRAGMA recursive_triggers=ON', undefined, pragma],
-      ['PRAGMA writable_schema=ON', undefined, pragma],
-      ['PRAGMA temp_store=MEMORY', undefined, pragma],
-      ['PRAGMA wal_checkpoint(TRUNCATE)', undefined, pragma],
-      ['PRAGMA user_version=7', undefined, pragma],
-      ['PRAGMA database_list', undefined, pragma],
-      ['EXPLAIN PRAGMA foreign_keys=0', undefined, pragma],
-      ['PRAGMA synchronous=0 /', undefined, pragma],
-    ],
-    'TEMP objects that would outlive the call': [
-      ['CREATE TEMP TABLE x (a)', undefined, temp],
-      ['create temporary view v as select 1', undefined, temp],
-      ['CREATE TEMP TRIGGER tr AFTER INSERT ON users BEGIN DELETE FROM posts; END', undefined, temp],
-      ['CREATE TABLE temp.x (a)', undefined, temp],
-      ['CREATE VIEW temp.v AS SELECT 1', undefined, temp],
-      ['CREATE VIRTUAL TABLE temp.f USING fts5(a)', undefined, temp],
-    ],
-    load_extension: [
-      ["SELECT load_extension('/tmp/evil.so')", undefined, /load_extension\(\) is not authorized/],
-      ['select LOAD_EXTENSION(?)', ['/tmp/evil.so'], /load_extension\(\) is not authorized/],
-      ["SELECT 1 WHERE load_extension('/tmp/evil.so', 'entry') IS NULL", undefined, /is not authorized/],
-    ],
-    'several statements and hidden text': [
-      ['SELECT 1; DROP TABLE users', undefined, /more than one SQL statement/],
-      ['SELECT 1;\n;DROP TABLE users', undefined, /more than one SQL statement/],
-      ['SELECT 1 /* c */ ; -- c\n ATTACH ":memory:" AS m', undefined, /more than one SQL statement/],
-      ['SELECT 1\0; DROP TABLE users', undefined, /NUL character/],
-    ],
+    'ATTACH and DETACH': {
+      message: /ATTACH is not allowed|DETACH is not allowed/,
+      members: [
+        `;ATTACH DATABASE '${file('a.db')}' AS o`,
+        `  ;; /* x */ -- y\n attach '${file('b.db')}' as o`,
+        `\uFEFFATTACH '${file('c.db')}' AS "o"`,
+        ` \vATTACH '${file('c2.db')}' AS o`,
+        `ATTACH '${outside}/' || 'd.db' AS o`,
+        `ATTACH (SELECT '${file('e.db')}') AS o`,
+        ['ATTACH ? AS o', [file('f.db')]],
+        ['ATTACH :path AS o', { path: file('g.db') }],
+        `attach database 'file:${file('h.db')}?mode=rwc' as o`,
+        "ATTACH ':memory:' AS m",
+        'DETACH main',
+        ';DETACH DATABASE temp',
+      ],
+    },
+    'VACUUM and VACUUM INTO': {
+      message: /VACUUM( INTO)? is not allowed/,
+      members: [
+        `;VACUUM INTO '${file('copy.db')}'`,
+        `VACUUM main INTO '${file('copy2.db')}'`,
+        ['vacuum into ?', [file('copy3.db')]],
+        `VACUUM INTO (SELECT '${outside}/' || 'copy4.db')`,
+        'VACUUM',
+        '\n\t/**/vacuum main;',
+      ],
+    },
+    'transaction control': {
+      message: /are not allowed: each call runs as its own transaction/,
+      members: [
+        ';BEGIN',
+        'BEGIN IMMEDIATE',
+        '-- c\nbegin exclusive transaction;',
+        'COMMIT',
+        'END TRANSACTION',
+        'ROLLBACK',
+        'SAVEPOINT s',
+        'RELEASE SAVEPOINT s',
+        'ROLLBACK TO s',
+      ],
+    },
+    'PRAGMA that sets or reveals connection settings': {
+      message: /PRAGMA "[a-z_]+" (is not allowed|with a value sets it)/,
+      members: [
+        ';PRAGMA synchronous=OFF',
+        '\uFEFFPRAGMA synchronous = 0',
+        ' \v PRAGMA main.synchronous(0)',
+        'pragma "foreign_keys"=off',
+        "PRAGMA 'query_only' = 0",
+        'PRAGMA [busy_timeout] = 0',
+        'PRAGMA journal_mode=DELETE',
+        'PRAGMA locking_mode=EXCLUSIVE',
+        'PRAGMA cache_size=-2000000',
+        'PRAGMA soft_heap_limit=1',
+        'PRAGMA case_sensitive_like=1',
+        'PRAGMA recursive_triggers=ON',
+        'PRAGMA writable_schema=ON',
+        'PRAGMA temp_store=MEMORY',
+        'PRAGMA wal_checkpoint(TRUNCATE)',
+        'PRAGMA user_version=7',
+        'PRAGMA database_list',
+        'EXPLAIN PRAGMA foreign_keys=0',
+        'PRAGMA synchronous=0 /',
+      ],
+    },
+    'TEMP objects that would outlive the call': {
+      message: /TEMP tables, views and triggers are not allowed/,
+      members: [
+        'CREATE TEMP TABLE x (a)',
+        'create temporary view v as select 1',
+        'CREATE TEMP TRIGGER tr AFTER INSERT ON users BEGIN DELETE FROM posts; END',
+        'CREATE TABLE temp.x (a)',
+        'CREATE VIEW temp.v AS SELECT 1',
+        'CREATE VIRTUAL TABLE temp.f USING fts5(a)',
+      ],
+    },
+    load_extension: {
+      message: /load_extension\(\) is not authorized/,
+      members: [
+        "SELECT load_extension('/tmp/evil.so')",
+        ['select LOAD_EXTENSION(?)', ['/tmp/evil.so']],
+        "SELECT 1 WHERE load_extension('/tmp/evil.so', 'entry') IS NULL",
+      ],
+    },
+    'several statements': {
+      message: /more than one SQL statement/,
+      members: [
+        'SELECT 1; DROP TABLE users',
+        'SELECT 1;\n;DROP TABLE users',
+        'SELECT 1 /* c */ ; -- c\n ATTACH ":memory:" AS m',
+      ],
+    },
+    'text after a NUL, which SQLite would not read': {
+      message: /NUL character/,
+      members: ['SELECT 1\0; DROP TABLE users', 'SELECT 1\0\nPRAGMA synchronous=OFF'],
+    },
   };
+}
+
+/** The arguments of one member, sent with read_only as given. */
+function argsOf(member: Member, readOnly: boolean): Record<string, unknown> & { query: string } {
+  return typeof member === 'string'
+    ? { query: member, read_only: readOnly }
+    : { query: member[0], params: member[1], read_only: readOnly };
 }
 
 /** Writes, in every spelling, that read_only=true refuses (they succeed with read_only=false). */
@@ -196,15 +228,15 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('hostile raw SQL 
     });
   });
 
-  for (const [name, members] of Object.entries(classes('<outside>'))) {
+  for (const [name, { members }] of Object.entries(classes('<outside>'))) {
     describe(name, () => {
       it.each(members.map((_, index) => index))(
         `member %i is refused, read-only and writing, and changes nothing`,
         async (index) => {
-          const [sql, params, message] = classes(outside)[name]?.[index] as Member;
-          for (const readOnly of [true, false]) {
-            await expectRefused({ query: sql, ...(params && { params }), read_only: readOnly }, message);
-          }
+          const hostile = classes(outside)[name];
+          const member = hostile?.members[index];
+          if (!hostile || member === undefined) throw new Error(`no member ${index} in ${name}`);
+          for (const readOnly of [true, false]) await expectRefused(argsOf(member, readOnly), hostile.message);
         },
       );
     });
@@ -284,16 +316,14 @@ describe('hostile raw SQL under READ_ONLY_MODE', () => {
   });
 
   it('refuses every class, read_only=true by what it compiles to and read_only=false by the mode, changing nothing', async () => {
-    for (const members of Object.values(classes(outside))) {
-      for (const [sql, params, message] of members) {
+    for (const { message, members } of Object.values(classes(outside))) {
+      for (const member of members) {
         for (const readOnly of [true, false]) {
           const before = await snapshotService(svc.url, path, [dir, outside], false);
-          const result = await client.callTool({
-            name: 'execute_raw_query',
-            arguments: { query: sql, ...(params && { params }), read_only: readOnly },
-          });
+          const args = argsOf(member, readOnly);
+          const result = await client.callTool({ name: 'execute_raw_query', arguments: args });
           const text = (result.content as { text?: string }[])[0]?.text ?? '';
-          expect(result.isError, `${sql}: ${text}`).toBe(true);
+          expect(result.isError, `${args.query}: ${text}`).toBe(true);
           expect(text).toMatch(readOnly ? message : /READ_ONLY_MODE=true/);
           expect(await snapshotService(svc.url, path, [dir, outside], false)).toEqual(before);
         }
