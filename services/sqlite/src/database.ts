@@ -64,7 +64,7 @@ export class SqliteDatabase {
 
   private constructor(
     private readonly monitor: Database.Database,
-    private readonly ping_: Database.Statement,
+    private readonly pingStatement: Database.Statement,
     durability: DurabilitySettings,
     readonly options: Readonly<Required<DatabaseOptions>>,
   ) {
@@ -138,7 +138,7 @@ export class SqliteDatabase {
    * never waits on a lock, and never parses the schema, so a huge one costs nothing here).
    */
   ping(): void {
-    this.ping_.get();
+    this.pingStatement.get();
   }
 
   /**

@@ -187,6 +187,8 @@ export class SqliteEngine {
   private connection: Database.Database | undefined;
   private stateReader: StateReader | undefined;
   private baseline: ConnectionState | undefined;
+  /** The state read by the last check: what durability() reports, without reading it again. */
+  private lastState: ConnectionState | undefined;
   private retiredFlag = false;
 
   constructor(readonly options: Readonly<EngineOptions>) {}
@@ -211,14 +213,15 @@ export class SqliteEngine {
     this.connection = connection;
     this.stateReader = new StateReader(connection);
     this.baseline = this.stateReader.read();
+    this.lastState = this.baseline;
     return connection;
   }
 
-  /** The connection's durability settings as SQLite reports them (opens it if needed). */
+  /** The connection's durability settings as SQLite reported them at the last check (opens it if needed). */
   durability(): DurabilitySettings {
     if (!this.connection) this.open();
-    if (!this.stateReader) throw new DatabaseError('INTERNAL', 'The connection is not open');
-    return durabilityOf(this.stateReader.read());
+    if (!this.lastState) throw new DatabaseError('INTERNAL', 'The connection is not open');
+    return durabilityOf(this.lastState);
   }
 
   close(): void {
@@ -237,7 +240,8 @@ export class SqliteEngine {
     const reader = this.stateReader;
     const baseline = this.baseline;
     if (!reader || !baseline) throw new DatabaseError('INTERNAL', 'The connection is not open');
-    const changed = changedSettings(baseline, reader.read());
+    this.lastState = reader.read();
+    const changed = changedSettings(baseline, this.lastState);
     if (!inWrite && db.inTransaction) changed.push('an open transaction');
     if (changed.length > 0) {
       this.retiredFlag = true;

@@ -68,7 +68,8 @@ function handle(operation: Operation): Reply {
     }
     reply = { ok: false, error: failure, retire: engine.retired };
   }
-  if (settings.role === 'writer') {
+  // A retired writer's connection is being replaced: its changed settings are not the service's.
+  if (settings.role === 'writer' && !engine.retired) {
     try {
       reply.durability = engine.durability();
     } catch {
