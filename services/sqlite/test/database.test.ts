@@ -265,6 +265,37 @@ describe('cancellation of a read', () => {
     expect(db.processIds()).toEqual({ readers: [], writer: [] });
   });
 
+  it('every tool call takes its signal: queued behind busy processes, each one is answered at once when it fires', async () => {
+    const db = await seeded({ queryWorkers: 1 });
+    const busy = new AbortController();
+    // The one reader and the writer are each busy with a statement that never ends.
+    const endless = [
+      db.executeRaw(ENDLESS_QUERY, undefined, true, busy.signal),
+      db.executeRaw(runawayWrite('t', 'v'), undefined, false, busy.signal),
+    ];
+    const controller = new AbortController();
+    const { signal } = controller;
+    const calls = [
+      db.listTables(signal),
+      db.describeTable('t', signal),
+      db.queryRecords('t', { filters: { note: { like: '%' } } }, signal),
+      db.createTable('u', { a: 'TEXT' }, undefined, signal),
+      db.insertRecord('t', { v: 1 }, signal),
+      db.updateRecords('t', { id: 1 }, { v: 2 }, signal),
+      db.deleteRecords('t', { id: 1 }, signal),
+      db.executeRaw('SELECT 1', undefined, true, signal),
+      db.executeRaw('SELECT 1', undefined, false, signal),
+    ];
+    controller.abort(new Error('caller gave up'));
+    for (const call of calls) {
+      const { ms, reason } = await rejection(call);
+      expect(reason).toEqual(new Error('caller gave up'));
+      expect(ms).toBeLessThan(1000);
+    }
+    busy.abort(new Error('done'));
+    for (const call of endless) expect((await rejection(call)).reason).toEqual(new Error('done'));
+  });
+
   it('queues beyond SQLITE_QUERY_WORKERS, refuses beyond the queue bound, and drops queued calls on abort', async () => {
     const db = open({ queryWorkers: 1 });
     const controller = new AbortController();
