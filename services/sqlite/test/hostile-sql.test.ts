@@ -121,6 +121,16 @@ function classes(outside: string): Record<string, HostileClass> {
         'SELECT 1 /* c */ ; -- c\n ATTACH ":memory:" AS m',
       ],
     },
+    "SQLite's internal tables": {
+      message: /may not be (modified|dropped)|reserved for internal use|would write/,
+      members: [
+        "INSERT INTO sqlite_schema VALUES ('table', 'x', 'x', 0, 'CREATE TABLE x (a)')",
+        "UPDATE sqlite_master SET sql = 'CREATE TABLE users (a)' WHERE name = 'users'",
+        'DELETE FROM sqlite_schema',
+        'CREATE TABLE sqlite_evil (a)',
+        'DROP TABLE sqlite_schema',
+      ],
+    },
     'text after a NUL, which SQLite would not read': {
       message: /NUL character/,
       members: ['SELECT 1\0; DROP TABLE users', 'SELECT 1\0\nPRAGMA synchronous=OFF'],
@@ -258,6 +268,32 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('hostile raw SQL 
         const result = await call({ query: sql, read_only: readOnly });
         expect(result.isError, `${sql}: ${result.text}`).toBe(false);
         expect(await snapshot()).toEqual(before);
+      }
+    }
+  });
+
+  it('a view or trigger created to run later cannot do then what a call cannot do now', async () => {
+    const create = [
+      "CREATE VIEW later_view AS SELECT load_extension('/tmp/evil.so') AS x",
+      "CREATE TRIGGER later_trigger AFTER INSERT ON posts BEGIN SELECT load_extension('/tmp/evil.so'); END",
+    ];
+    for (const query of create) expect((await call({ query, read_only: false })).isError, query).toBe(false);
+    try {
+      // SQLite itself refuses load_extension() inside a view or trigger (it is direct-only), and the
+      // program check would refuse it in the statement that uses them.
+      const refused = /unsafe use of load_extension\(\)|load_extension\(\) is not authorized/;
+      for (const readOnly of [true, false]) {
+        await expectRefused({ query: 'SELECT * FROM later_view', read_only: readOnly }, refused);
+      }
+      await expectRefused({ query: 'INSERT INTO posts (user_id) VALUES (2)', read_only: false }, refused);
+      const before = await snapshot();
+      const inserted = await client.callTool({ name: 'insert_record', arguments: { table_name: 'posts', data: {} } });
+      expect(inserted.isError).toBe(true);
+      expect((inserted.content as { text: string }[])[0]?.text).toMatch(refused);
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      for (const query of ['DROP VIEW later_view', 'DROP TRIGGER later_trigger']) {
+        expect((await call({ query, read_only: false })).isError, query).toBe(false);
       }
     }
   });
