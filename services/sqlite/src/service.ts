@@ -24,6 +24,7 @@ export const service = defineService<Config, Deps>({
         rawQueries: config.ALLOW_RAW_QUERIES,
         maxQueryResults: config.MAX_QUERY_RESULTS,
         queryWorkers: config.SQLITE_QUERY_WORKERS,
+        maxResultBytes: config.MCP_MAX_RESULT_BYTES,
       },
       'sqlite database open',
     );

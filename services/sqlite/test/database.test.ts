@@ -1,65 +1,131 @@
+/**
+ * The database as the service uses it: every call in a database process (readers, one writer),
+ * answered exactly as the engine answers, and stopped on time by its signal, with nothing half-written.
+ */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { SqliteDatabase } from '../src/database.js';
+import { type RawParams, SqliteDatabase } from '../src/database.js';
+import { SqliteEngine } from '../src/engine.js';
 import { DatabaseError } from '../src/errors.js';
-import { ALLOWED_PRAGMAS } from '../src/raw-query.js';
-import { dumpDatabase, tempDir } from './helpers.js';
+import { bindParams } from '../src/raw-execute.js';
+import {
+  cpuTicks,
+  dumpDatabase,
+  ENDLESS_QUERY,
+  isAlive,
+  runawayWrite,
+  SETTINGS_PROBE,
+  tempDir,
+  waitForCpu,
+  waitUntil,
+} from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
 let path: string;
-let db: SqliteDatabase;
+const opened: SqliteDatabase[] = [];
 
 function open(overrides: Partial<Parameters<typeof SqliteDatabase.open>[0]> = {}): SqliteDatabase {
-  return SqliteDatabase.open({ path, readOnly: false, busyTimeoutMs: 1000, maxQueryResults: 5, ...overrides });
+  const db = SqliteDatabase.open({ path, readOnly: false, busyTimeoutMs: 1000, maxQueryResults: 5, ...overrides });
+  opened.push(db);
+  return db;
 }
 
-function refusal(fn: () => unknown): DatabaseError {
+type Outcome = { result: unknown } | { error: { code: string; message: string } };
+
+function outcomeOf(error: unknown): Outcome {
+  expect(error).toBeInstanceOf(DatabaseError);
+  const { code, message } = error as DatabaseError;
+  return { error: { code, message } };
+}
+
+function syncOutcome(fn: () => unknown): Outcome {
   try {
-    fn();
+    return { result: fn() };
   } catch (error) {
-    expect(error).toBeInstanceOf(DatabaseError);
-    return error as DatabaseError;
+    return outcomeOf(error);
   }
-  throw new Error('expected a refusal');
+}
+
+async function asyncOutcome(promise: Promise<unknown>): Promise<Outcome> {
+  try {
+    return { result: await promise };
+  } catch (error) {
+    return outcomeOf(error);
+  }
+}
+
+/** Resolves with how long the promise took to reject, and its reason; fails if it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<{ ms: number; reason: unknown }> {
+  const started = Date.now();
+  try {
+    await promise;
+  } catch (reason) {
+    return { ms: Date.now() - started, reason };
+  }
+  throw new Error('expected a rejection');
+}
+
+/** The one pid a pool gained since `before`, once it has started it. */
+function newPid(pids: number[], before: number[]): number {
+  const added = pids.filter((pid) => !before.includes(pid));
+  expect(added).toHaveLength(1);
+  return added[0] as number;
+}
+
+/** Starts the process of a role with a trivial call, so that later CPU use is the statement's, not start-up's. */
+async function warm(db: SqliteDatabase, role: 'readers' | 'writer'): Promise<number> {
+  if (role === 'readers') await db.executeRaw('SELECT 1', undefined, true);
+  else await db.executeRaw('SELECT 1', undefined, false);
+  const pid = db.processIds()[role].at(-1);
+  expect(pid).toBeDefined();
+  return pid as number;
+}
+
+/** A database with table t holding one value of each type, written through the writer process. */
+async function seeded(overrides: Partial<Parameters<typeof SqliteDatabase.open>[0]> = {}): Promise<SqliteDatabase> {
+  const db = open(overrides);
+  await db.executeRaw('CREATE TABLE t (id INTEGER PRIMARY KEY, v, note TEXT)', undefined, false);
+  await db.executeRaw(
+    "INSERT INTO t (v, note) VALUES (CAST(? AS INTEGER), 'big'), (1.5, 'real'), (NULL, 'null'), ('text', 'text'), " +
+      "(7, 'int'), (8, 'int'), (x'00ff10', 'blob')",
+    ['9223372036854775807'],
+    false,
+  );
+  return db;
 }
 
 beforeEach(() => {
   ({ dir, cleanup } = tempDir());
   path = join(dir, 'nested', 'deeper', 'db.sqlite');
-  db = open();
-  db.createTable('users', {
-    id: 'INTEGER PRIMARY KEY AUTOINCREMENT',
-    email: 'TEXT NOT NULL UNIQUE',
-    name: 'TEXT',
-    active: 'BOOLEAN NOT NULL DEFAULT TRUE',
-    created: 'TEXT DEFAULT CURRENT_TIMESTAMP',
-  });
-  db.createTable('posts', {
-    id: 'INTEGER PRIMARY KEY',
-    user_id: 'INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE',
-    title: 'TEXT NOT NULL',
-  });
 });
 
 afterEach(() => {
-  db.close();
+  for (const db of opened.splice(0)) db.close();
   cleanup();
 });
 
 describe('open', () => {
-  it('creates parent directories and sets WAL, synchronous=FULL, foreign keys and the busy timeout', () => {
+  it('creates parent directories and reports WAL, synchronous=FULL, foreign keys and the busy timeout', async () => {
+    const db = await seeded();
     expect(existsSync(path)).toBe(true);
-    expect(db.settings()).toEqual({
+    const expected = {
       journal_mode: 'wal',
       synchronous: 'FULL',
       foreign_keys: true,
       busy_timeout_ms: 1000,
       read_only: false,
-    });
+    };
+    // Reported by the writer process after its last call (beforeEach wrote through it).
+    expect(db.settings()).toEqual(expected);
+    // Checked at start, before any process exists.
+    expect(open().settings()).toEqual(expected);
+    db.ping();
   });
 
   it('refuses an in-memory path', () => {
@@ -67,306 +133,329 @@ describe('open', () => {
   });
 });
 
-describe('create_table', () => {
-  it('creates the table from the rebuilt SQL and describes it', () => {
-    const posts = db.describeTable('posts');
-    expect(posts.sql).toBe(
-      'CREATE TABLE "posts" ("id" INTEGER PRIMARY KEY, "user_id" INTEGER NOT NULL REFERENCES "users"("id") ON DELETE CASCADE, "title" TEXT NOT NULL)',
-    );
-    expect(posts.primary_key).toEqual(['id']);
-    expect(posts.foreign_keys).toEqual([
-      {
-        columns: ['user_id'],
-        references_table: 'users',
-        references_columns: ['id'],
-        on_update: 'NO ACTION',
-        on_delete: 'CASCADE',
-      },
-    ]);
-    const users = db.describeTable('USERS');
-    expect(users.name).toBe('users');
-    expect(users.columns.map((c) => [c.name, c.type, c.not_null, c.default])).toEqual([
-      ['id', 'INTEGER', false, null],
-      ['email', 'TEXT', true, null],
-      ['name', 'TEXT', false, null],
-      ['active', 'BOOLEAN', true, 'TRUE'],
-      ['created', 'TEXT', false, 'CURRENT_TIMESTAMP'],
-    ]);
-    expect(users.indexes).toEqual([
-      { name: 'sqlite_autoindex_users_1', unique: true, origin: 'u', partial: false, columns: ['email'] },
-    ]);
-  });
+describe('every call runs in a database process, answered exactly as the engine answers it', () => {
+  const reads: [string, RawParams | undefined][] = [
+    ['SELECT * FROM t ORDER BY id', undefined],
+    ['SELECT v, typeof(v) AS kind FROM t WHERE note = ?', ['blob']],
+    ['SELECT v FROM t WHERE note = ?', ['big']],
+    ['SELECT 1 AS a, 2 AS a, 3 AS "__proto__"', undefined],
+    ['SELECT :a + :b AS sum, @c AS c, $d AS d', { a: 2, ':b': 3, '@c': 'x', $d: null }],
+    ['SELECT ? AS big, ? AS flag, ? AS json', [9007199254740993n, true, { k: [1] }]],
+    ['WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x FROM n', undefined],
+    ['PRAGMA table_info(t)', undefined],
+    ['EXPLAIN QUERY PLAN SELECT * FROM t WHERE note = ?', ['x']],
+    ["EXPLAIN INSERT INTO t (v) VALUES ('z')", undefined],
+    [SETTINGS_PROBE, undefined],
+    // Refusals: the same codes and messages.
+    ['SELECT 1; SELECT 2', undefined],
+    [' ; ', undefined],
+    ['SELECT ?', []],
+    ['SELECT :a', { b: 1 }],
+    ['SELECT * FROM nope', undefined],
+    ['SELEC 1', undefined],
+    ["INSERT INTO t (v) VALUES ('x')", undefined],
+    ['CREATE TEMP TABLE tmp (a)', undefined],
+    ['DELETE FROM t RETURNING *', undefined],
+    ["ATTACH 'other.db' AS other", undefined],
+    ['PRAGMA journal_mode', undefined],
+    ['BEGIN', undefined],
+    ["SELECT load_extension('/tmp/evil.so')", undefined],
+  ];
 
-  it('supports a composite primary key and a self-reference', () => {
-    const links = db.createTable(
-      'links',
-      { a: 'INTEGER NOT NULL', b: 'INTEGER NOT NULL', note: "TEXT DEFAULT 'none'" },
-      ['a', 'B'],
-    );
-    expect(links.primary_key).toEqual(['a', 'b']);
-    const tree = db.createTable('tree', { id: 'INTEGER PRIMARY KEY', parent: 'INTEGER REFERENCES tree(id)' });
-    expect(tree.foreign_keys[0]?.references_table).toBe('tree');
-  });
-
-  it.each([
-    [['users', { id: 'INTEGER' }], 'CONFLICT', 'already exists'],
-    [['Users', { id: 'INTEGER' }], 'CONFLICT', 'already exists'],
-    [['bad name', { id: 'INTEGER' }], 'INVALID_INPUT', 'Invalid table name'],
-    [['sqlite_x', { id: 'INTEGER' }], 'INVALID_INPUT', 'reserved'],
-    [['t', {}], 'INVALID_INPUT', 'at least one column'],
-    [['t', { 'a;b': 'TEXT' }], 'INVALID_INPUT', 'Invalid column name'],
-    [['t', { a: 'TEXT', A: 'TEXT' }], 'INVALID_INPUT', 'same name'],
-    [['t', { a: 'INTEGER REFERENCES nope(id)' }], 'INVALID_INPUT', 'no such table'],
-    [['t', { a: 'INTEGER REFERENCES users(nope)' }], 'INVALID_INPUT', 'no such column'],
-    [['t', { a: 'INTEGER REFERENCES users(name)' }], 'INVALID_INPUT', 'primary key or UNIQUE'],
-    [['t', { a: 'INTEGER REFERENCES t(b)', b: 'INTEGER' }], 'INVALID_INPUT', 'primary key or UNIQUE'],
-    [['t', { a: 'INTEGER PRIMARY KEY', b: 'INTEGER PRIMARY KEY' }], 'INVALID_INPUT', 'composite key use primary_key'],
-    [['t', { a: 'INTEGER PRIMARY KEY', b: 'INTEGER' }, 'b'], 'INVALID_INPUT', 'given twice'],
-    [['t', { a: 'INTEGER' }, 'nope'], 'INVALID_INPUT', 'not a column'],
-    [['t', { a: 'INTEGER' }, ['a', 'A']], 'INVALID_INPUT', 'same column twice'],
-    [['t', { a: 'INTEGER' }, []], 'INVALID_INPUT', 'at least one column'],
-  ] as const)('refuses %j', (args, code, fragment) => {
-    const before = dumpDatabase(path).hash;
-    const [table, schema, key] = args as unknown as [string, Record<string, string>, string | string[] | undefined];
-    const error = refusal(() => db.createTable(table, schema, key));
-    expect(error.code).toBe(code);
-    expect(error.message).toContain(fragment);
-    expect(dumpDatabase(path).hash).toBe(before);
-  });
-});
-
-describe('records', () => {
-  it('inserts and returns the stored row with defaults and rowid', () => {
-    const inserted = db.insertRecord('users', { email: 'a@x', name: 'Ann', active: false });
-    expect(inserted.rowid).toBe(1);
-    expect(inserted.row).toMatchObject({ id: 1, email: 'a@x', name: 'Ann', active: 0 });
-    expect(typeof inserted.row['created']).toBe('string');
-    expect(db.insertRecord('users', { EMAIL: 'b@x', name: { nick: 'b' } }).row).toMatchObject({
-      id: 2,
-      name: '{"nick":"b"}',
-      active: 1,
-    });
-  });
-
-  it('inserts a row of defaults from empty data', () => {
-    db.createTable('counters', { id: 'INTEGER PRIMARY KEY', n: 'INTEGER DEFAULT 0' });
-    expect(db.insertRecord('counters', {})).toEqual({ row: { id: 1, n: 0 }, rowid: 1 });
-  });
-
-  it('returns null rowid for WITHOUT ROWID tables and keeps big integers exact', () => {
-    db.executeRaw('CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID', undefined, false);
-    expect(db.insertRecord('kv', { k: 'a', v: 1 })).toEqual({ row: { k: 'a', v: 1 }, rowid: null });
-    db.executeRaw('INSERT INTO kv VALUES (?, 9223372036854775807)', ['big'], false);
-    expect(db.queryRecords('kv', { filters: { k: 'big' } }).rows).toEqual([{ k: 'big', v: '9223372036854775807' }]);
-  });
-
-  it('translates constraint errors into clear, safe messages and changes nothing', () => {
-    db.insertRecord('users', { email: 'a@x' });
-    const before = dumpDatabase(path).hash;
-    const unique = refusal(() => db.insertRecord('users', { email: 'a@x' }));
-    expect(unique).toMatchObject({ code: 'CONFLICT', message: 'UNIQUE constraint failed: users.email' });
-    const notNull = refusal(() => db.insertRecord('users', { name: 'x' }));
-    expect(notNull).toMatchObject({ code: 'INVALID_INPUT', message: 'NOT NULL constraint failed: users.email' });
-    const fk = refusal(() => db.insertRecord('posts', { user_id: 99, title: 't' }));
-    expect(fk.code).toBe('CONFLICT');
-    expect(fk.message).toContain('FOREIGN KEY constraint failed');
-    expect(refusal(() => db.insertRecord('nope', { a: 1 }))).toMatchObject({
-      code: 'NOT_FOUND',
-      message: 'No table named "nope" (tables: posts, users)',
-    });
-    expect(refusal(() => db.insertRecord('users', { email: 'z', password: 'x' })).code).toBe('NOT_FOUND');
-    expect(refusal(() => db.insertRecord('users', { email: 'z', EMAIL: 'y' })).message).toContain('given twice');
-    expect(refusal(() => db.insertRecord('sqlite_schema', { name: 'x' })).code).toBe('NOT_FOUND');
-    expect(dumpDatabase(path).hash).toBe(before);
-  });
-
-  it('queries with filters, order, limit, offset, total and truncated', () => {
-    for (let i = 1; i <= 8; i++) db.insertRecord('users', { email: `u${i}@x`, name: i % 2 ? 'odd' : 'even' });
-    const firstPage = db.queryRecords('users', { orderBy: '-id' });
-    expect(firstPage).toMatchObject({ total: 8, count: 5, limit: 5, offset: 0, truncated: true });
-    expect(firstPage.rows.map((r) => r['id'])).toEqual([8, 7, 6, 5, 4]);
-    const secondPage = db.queryRecords('users', { orderBy: 'id DESC', offset: 5 });
-    expect(secondPage).toMatchObject({ total: 8, count: 3, truncated: false });
-    expect(db.queryRecords('users', { limit: 100 }).limit).toBe(5);
-    const odd = db.queryRecords('users', { filters: { name: 'odd', id: { gt: 2 } }, orderBy: 'email ASC', limit: 2 });
-    expect(odd).toMatchObject({ total: 3, count: 2, truncated: true });
-    expect(odd.rows.map((r) => r['email'])).toEqual(['u3@x', 'u5@x']);
-    expect(db.queryRecords('users', { filters: { email: { like: 'U1%' } } }).total).toBe(1);
-    expect(db.queryRecords('users', { filters: { name: null } }).total).toBe(0);
-    expect(refusal(() => db.queryRecords('users', { orderBy: 'nope' })).code).toBe('NOT_FOUND');
-  });
-
-  it('updates and deletes with required filters', () => {
-    const { row } = db.insertRecord('users', { email: 'a@x' });
-    db.insertRecord('posts', { user_id: row['id'], title: 'hello' });
-    expect(db.updateRecords('users', { email: 'a@x' }, { name: 'Ann', active: false })).toBe(1);
-    expect(db.updateRecords('users', { email: 'nobody' }, { name: 'x' })).toBe(0);
-    expect(db.queryRecords('users').rows[0]).toMatchObject({ name: 'Ann', active: 0 });
-    const before = dumpDatabase(path).hash;
-    expect(refusal(() => db.updateRecords('users', {}, { name: 'x' })).message).toContain('at least one filter');
-    expect(refusal(() => db.updateRecords('users', { id: 1 }, {})).message).toContain('at least one column');
-    expect(refusal(() => db.deleteRecords('users', {})).message).toContain('at least one filter');
-    expect(dumpDatabase(path).hash).toBe(before);
-    expect(db.deleteRecords('users', { id: { in: [row['id']] } })).toBe(1);
-    // ON DELETE CASCADE ran: foreign keys are on.
-    expect(db.queryRecords('posts').total).toBe(0);
-  });
-
-  it('filters and sorts by rowid on rowid tables, whose rows insert_record identifies by rowid', () => {
-    db.createTable('tags', { label: 'TEXT' });
-    const { rowid } = db.insertRecord('tags', { label: 'a' });
-    db.insertRecord('tags', { label: 'b' });
-    expect(db.queryRecords('tags', { filters: { rowid }, orderBy: '-ROWID' }).rows).toEqual([{ label: 'a' }]);
-    expect(db.queryRecords('tags', { orderBy: '-rowid' }).rows).toEqual([{ label: 'b' }, { label: 'a' }]);
-    expect(db.updateRecords('tags', { rowid }, { label: 'A' })).toBe(1);
-    expect(db.deleteRecords('tags', { rowid: { gt: 1 } })).toBe(1);
-    // rowid is for finding rows, not a column to write, and WITHOUT ROWID tables have none.
-    expect(refusal(() => db.insertRecord('tags', { rowid: 5 })).code).toBe('NOT_FOUND');
-    db.executeRaw('CREATE TABLE kv (k TEXT PRIMARY KEY) WITHOUT ROWID', undefined, false);
-    expect(refusal(() => db.queryRecords('kv', { filters: { rowid: 1 } })).message).toBe(
-      'Table "kv" has no column "rowid" (columns: k)',
-    );
-  });
-
-  it('lists tables with their columns', () => {
-    expect(db.listTables().map((t) => [t.name, t.columns.map((c) => c.name)])).toEqual([
-      ['posts', ['id', 'user_id', 'title']],
-      ['users', ['id', 'email', 'name', 'active', 'created']],
-    ]);
-  });
-});
-
-describe('executeRaw', () => {
-  beforeEach(() => {
-    for (let i = 1; i <= 7; i++) db.insertRecord('users', { email: `u${i}@x` });
-  });
-
-  it('reads rows with positional and named parameters, capped with truncated', () => {
-    expect(db.executeRaw('SELECT id FROM users WHERE id < ? ORDER BY id', [3], true)).toEqual({
-      columns: ['id'],
-      rows: [{ id: 1 }, { id: 2 }],
-      row_count: 2,
-      truncated: false,
-    });
-    expect(db.executeRaw('SELECT email FROM users WHERE id = :id', { id: 4 }, true).rows).toEqual([{ email: 'u4@x' }]);
-    expect(db.executeRaw('SELECT email FROM users WHERE id = @id', { '@id': 5 }, true).rows).toEqual([
-      { email: 'u5@x' },
-    ]);
-    const capped = db.executeRaw('SELECT id FROM users', undefined, true);
-    expect(capped).toMatchObject({ row_count: 5, truncated: true });
-    const endless = db.executeRaw(
-      'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x FROM n',
-      [],
-      true,
-    );
-    expect(endless).toMatchObject({ row_count: 5, truncated: true });
-  });
-
-  it('allows the read-only pragma allowlist and EXPLAIN', () => {
-    expect(db.executeRaw('PRAGMA table_info(users)', undefined, true).row_count).toBe(5);
-    expect(db.executeRaw('PRAGMA integrity_check', undefined, true).rows).toEqual([{ integrity_check: 'ok' }]);
-    expect(db.executeRaw('PRAGMA user_version', undefined, true).rows).toEqual([{ user_version: 0 }]);
-    expect(
-      db.executeRaw('EXPLAIN QUERY PLAN SELECT * FROM users WHERE email = ?', ['x'], true).row_count,
-    ).toBeGreaterThan(0);
-    expect(db.executeRaw("EXPLAIN INSERT INTO users (email) VALUES ('z')", undefined, true).row_count).toBeGreaterThan(
-      0,
-    );
-  });
-
-  it.each(ALLOWED_PRAGMAS)('runs PRAGMA %s read-only', (pragma) => {
-    const withArgument = ['table_info', 'table_xinfo', 'index_list', 'foreign_key_list'].includes(pragma);
-    const sql = withArgument ? `PRAGMA ${pragma}(users)` : `PRAGMA ${pragma}`;
-    expect(db.executeRaw(sql, undefined, true).rows).toBeInstanceOf(Array);
-  });
-
-  it('writes only with read_only=false', () => {
-    const before = dumpDatabase(path).hash;
-    for (const sql of [
-      "INSERT INTO users (email) VALUES ('new')",
-      "UPDATE users SET name = 'x'",
-      'DELETE FROM users',
-      'DROP TABLE posts',
-      'CREATE TABLE evil (a)',
-      'CREATE TEMP TABLE t (a)',
-      "WITH x AS (SELECT 1) INSERT INTO users (email) SELECT 'cte' FROM x",
-      'REINDEX',
-      'ANALYZE',
-    ]) {
-      const error = refusal(() => db.executeRaw(sql, undefined, true));
-      expect(error.code, sql).toBe('FORBIDDEN');
-      expect(error.message, sql).toContain('read_only is true');
+  it('read-only raw statements: the same rows, refusals and messages as the engine gives in this process', async () => {
+    const db = await seeded();
+    const engine = new SqliteEngine({ ...db.options, role: 'reader', readOnlyMode: false });
+    try {
+      for (const [query, params] of reads) {
+        const expected = syncOutcome(() => engine.executeRaw(query, bindParams(params), true));
+        expect(await asyncOutcome(db.executeRaw(query, params, true)), query).toEqual(expected);
+      }
+    } finally {
+      engine.close();
     }
-    expect(dumpDatabase(path).hash).toBe(before);
-    expect(db.executeRaw("INSERT INTO users (email) VALUES ('new')", undefined, false)).toEqual({
+  });
+
+  it('runs writes (read_only=false) in the writer process, readers see them at once', async () => {
+    const db = await seeded();
+    expect(await db.executeRaw("INSERT INTO t (v) VALUES ('w')", undefined, false)).toEqual({
       changes: 1,
       last_insert_rowid: 8,
     });
-    expect(db.executeRaw("UPDATE users SET name = 'x' WHERE id > ?", [6], false)).toMatchObject({ changes: 2 });
-    expect(db.executeRaw('DELETE FROM users WHERE id = 8 RETURNING email', undefined, false).rows).toEqual([
-      { email: 'new' },
-    ]);
+    expect((await db.executeRaw('SELECT count(*) AS n FROM t', undefined, true)).rows).toEqual([{ n: 8 }]);
+    expect(await db.insertRecord('t', { v: 'r', note: 'record' })).toEqual({
+      row: { id: 9, v: 'r', note: 'record' },
+      rowid: 9,
+    });
+    expect(await db.queryRecords('t', { filters: { note: 'record' } })).toMatchObject({ total: 1, count: 1 });
+    expect(await db.updateRecords('t', { note: 'record' }, { v: 'u' })).toBe(1);
+    expect(await db.deleteRecords('t', { id: { gte: 8 } })).toBe(2);
+    expect((await db.createTable('u', { a: 'TEXT' })).name).toBe('u');
+    expect((await db.listTables()).tables.map((table) => table.name)).toEqual(['t', 'u']);
+    expect((await db.describeTable('u')).columns.map((column) => column.name)).toEqual(['a']);
+    expect(db.processIds().writer).toHaveLength(1);
   });
 
-  it('refuses several statements, empty queries and binding mistakes clearly', () => {
+  it('READ_ONLY_MODE refuses every write before it reaches a process, with the READ_ONLY_MODE wording', async () => {
+    await seeded();
     const before = dumpDatabase(path).hash;
-    expect(refusal(() => db.executeRaw('SELECT 1; DELETE FROM users', undefined, false)).message).toContain(
-      'more than one SQL statement',
-    );
-    expect(refusal(() => db.executeRaw('SELECT 1; SELECT 2', undefined, true)).message).toContain('more than one');
-    expect(refusal(() => db.executeRaw(' ; ', undefined, true)).code).toBe('INVALID_INPUT');
-    expect(refusal(() => db.executeRaw('SELECT ?', [], true)).message).toContain('Parameter error');
-    expect(refusal(() => db.executeRaw('SELECT :a', { b: 1 }, true)).message).toContain('Parameter error');
-    expect(refusal(() => db.executeRaw('SELECT * FROM nope', undefined, true)).message).toBe(
-      'SQL error: no such table: nope',
-    );
-    expect(refusal(() => db.executeRaw('SELEC 1', undefined, true)).message).toContain('syntax error');
+    const readOnly = open({ readOnly: true });
+    expect(readOnly.settings().read_only).toBe(true);
+    expect((await readOnly.queryRecords('t')).total).toBe(7);
+    for (const write of [
+      () => readOnly.createTable('x', { a: 'TEXT' }),
+      () => readOnly.insertRecord('t', { v: 1 }),
+      () => readOnly.updateRecords('t', { id: 1 }, { v: 2 }),
+      () => readOnly.deleteRecords('t', { id: 1 }),
+      () => readOnly.executeRaw('DELETE FROM t', undefined, false),
+      () => readOnly.executeRaw('DELETE FROM t', undefined, true),
+    ]) {
+      const outcome = await asyncOutcome(write());
+      expect(outcome).toMatchObject({ error: { code: 'FORBIDDEN' } });
+      expect(JSON.stringify(outcome)).toContain('READ_ONLY_MODE=true');
+    }
+    expect(readOnly.processIds().writer).toEqual([]);
     expect(dumpDatabase(path).hash).toBe(before);
   });
 
-  it('keeps load_extension disabled', () => {
-    const error = refusal(() => db.executeRaw("SELECT load_extension('/tmp/evil.so')", undefined, false));
-    expect(error.message).toContain('not authorized');
+  it('READ_ONLY_MODE on a missing file creates it empty', async () => {
+    const fresh = join(dir, 'ro', 'fresh.db');
+    const readOnly = open({ path: fresh, readOnly: true });
+    expect(existsSync(fresh)).toBe(true);
+    expect(await readOnly.listTables()).toEqual({ tables: [], truncated: false });
   });
 });
 
-describe('READ_ONLY_MODE', () => {
-  it('creates a missing file, then refuses every write, raw read_only=false included', () => {
-    const fresh = join(dir, 'ro', 'fresh.db');
-    const ro = SqliteDatabase.open({ path: fresh, readOnly: true, busyTimeoutMs: 100, maxQueryResults: 10 });
-    try {
-      expect(existsSync(fresh)).toBe(true);
-      expect(ro.listTables()).toEqual([]);
-      expect(ro.settings().read_only).toBe(true);
-    } finally {
-      ro.close();
-    }
+describe('cancellation of a read', () => {
+  it('rejects at once when the signal fires, kills the process that ran it, and the next query works', async () => {
+    const db = await seeded();
+    const pid = await warm(db, 'readers');
+    const controller = new AbortController();
+    const since = cpuTicks(pid);
+    const endless = db.executeRaw(ENDLESS_QUERY, undefined, true, controller.signal);
+    await waitForCpu(pid, since);
+    controller.abort(new Error('caller gave up'));
+    const { ms, reason } = await rejection(endless);
+    expect(reason).toEqual(new Error('caller gave up'));
+    expect(ms).toBeLessThan(2000);
+    await waitUntil(() => !isAlive(pid), 2000, `query process ${pid} to be gone`);
+    expect(db.processIds().readers).not.toContain(pid);
+    expect((await db.executeRaw('SELECT 42 AS x', undefined, true)).rows).toEqual([{ x: 42 }]);
+  });
 
-    db.insertRecord('users', { email: 'a@x' });
-    const before = dumpDatabase(path).hash;
-    const readOnly = open({ readOnly: true });
-    try {
-      expect(readOnly.queryRecords('users').total).toBe(1);
-      for (const write of [
-        () => readOnly.createTable('t', { a: 'TEXT' }),
-        () => readOnly.insertRecord('users', { email: 'b@x' }),
-        () => readOnly.updateRecords('users', { id: 1 }, { name: 'x' }),
-        () => readOnly.deleteRecords('users', { id: 1 }),
-      ]) {
-        const error = refusal(write);
-        expect(error.code).toBe('FORBIDDEN');
-        expect(error.message).toContain('READ_ONLY_MODE=true');
-      }
-      expect(refusal(() => readOnly.executeRaw('DELETE FROM users', undefined, false)).message).toContain(
-        'READ_ONLY_MODE=true',
-      );
-      expect(refusal(() => readOnly.executeRaw('DELETE FROM users', undefined, true)).message).toContain(
-        'READ_ONLY_MODE=true',
-      );
-      expect(readOnly.executeRaw('SELECT count(*) AS n FROM users', undefined, true).rows).toEqual([{ n: 1 }]);
-    } finally {
-      readOnly.close();
+  it("frees the killed query's slot: with one process, the next query runs on a fresh one", async () => {
+    const db = open({ queryWorkers: 1 });
+    const pid = await warm(db, 'readers');
+    const controller = new AbortController();
+    const since = cpuTicks(pid);
+    const endless = db.executeRaw(ENDLESS_QUERY, undefined, true, controller.signal);
+    // Queued behind the endless query: it can only run once that process is gone.
+    const next = db.executeRaw('SELECT 7 AS x', undefined, true);
+    await waitForCpu(pid, since);
+    controller.abort(new Error('stop'));
+    expect((await rejection(endless)).reason).toEqual(new Error('stop'));
+    expect((await next).rows).toEqual([{ x: 7 }]);
+    expect(isAlive(pid)).toBe(false);
+    expect(db.processIds().readers).toHaveLength(1);
+  });
+
+  it('refuses a call whose signal already fired, without starting it', async () => {
+    const db = open();
+    const { reason } = await rejection(db.executeRaw('SELECT 1', undefined, true, AbortSignal.abort()));
+    expect(reason).toBeInstanceOf(DOMException);
+    expect(db.processIds()).toEqual({ readers: [], writer: [] });
+  });
+
+  it('every tool call takes its signal: queued behind busy processes, each one is answered at once when it fires', async () => {
+    const db = await seeded({ queryWorkers: 1 });
+    const busy = new AbortController();
+    // The one reader and the writer are each busy with a statement that never ends.
+    const endless = [
+      db.executeRaw(ENDLESS_QUERY, undefined, true, busy.signal),
+      db.executeRaw(runawayWrite('t', 'v'), undefined, false, busy.signal),
+    ];
+    const controller = new AbortController();
+    const { signal } = controller;
+    const calls = [
+      db.listTables(signal),
+      db.describeTable('t', signal),
+      db.queryRecords('t', { filters: { note: { like: '%' } } }, signal),
+      db.createTable('u', { a: 'TEXT' }, undefined, signal),
+      db.insertRecord('t', { v: 1 }, signal),
+      db.updateRecords('t', { id: 1 }, { v: 2 }, signal),
+      db.deleteRecords('t', { id: 1 }, signal),
+      db.executeRaw('SELECT 1', undefined, true, signal),
+      db.executeRaw('SELECT 1', undefined, false, signal),
+    ];
+    controller.abort(new Error('caller gave up'));
+    for (const call of calls) {
+      const { ms, reason } = await rejection(call);
+      expect(reason).toEqual(new Error('caller gave up'));
+      expect(ms).toBeLessThan(1000);
     }
-    expect(dumpDatabase(path).hash).toBe(before);
+    busy.abort(new Error('done'));
+    for (const call of endless) expect((await rejection(call)).reason).toEqual(new Error('done'));
+  });
+
+  it('queues beyond SQLITE_QUERY_WORKERS, refuses beyond the queue bound, and drops queued calls on abort', async () => {
+    const db = open({ queryWorkers: 1 });
+    const controller = new AbortController();
+    // One signal for 33 calls: not a leak.
+    setMaxListeners(64, controller.signal);
+    const running = db.executeRaw(ENDLESS_QUERY, undefined, true, controller.signal);
+    // 32 per process may wait.
+    const queued = Array.from({ length: 32 }, () => db.executeRaw('SELECT 1', undefined, true, controller.signal));
+    const refused = await asyncOutcome(db.executeRaw('SELECT 1', undefined, true));
+    expect(refused).toEqual({
+      error: { code: 'UNAVAILABLE', message: 'Too many reads at once (1 running, 32 waiting); retry shortly' },
+    });
+    const pid = newPid(db.processIds().readers, []);
+    controller.abort(new Error('stop'));
+    for (const call of [running, ...queued]) expect((await rejection(call)).reason).toEqual(new Error('stop'));
+    await waitUntil(() => !isAlive(pid), 2000, `query process ${pid} to be gone`);
+  });
+
+  it('close() with an endless query running returns at once, refuses pending and later calls, and kills every process', async () => {
+    const db = open();
+    const pending = asyncOutcome(db.executeRaw(ENDLESS_QUERY, undefined, true));
+    // A second query meanwhile starts the second process, idle once it has answered.
+    expect((await db.executeRaw('SELECT 1 AS one', undefined, true)).rows).toEqual([{ one: 1 }]);
+    await db.executeRaw('SELECT 1', undefined, false);
+    const { readers, writer } = db.processIds();
+    expect(readers).toHaveLength(2);
+    expect(writer).toHaveLength(1);
+    const started = Date.now();
+    db.close();
+    opened.splice(opened.indexOf(db), 1);
+    expect(await pending).toEqual({ error: { code: 'UNAVAILABLE', message: 'The database is closed' } });
+    expect(await asyncOutcome(db.executeRaw('SELECT 1', undefined, true))).toEqual({
+      error: { code: 'UNAVAILABLE', message: 'The database is closed' },
+    });
+    await waitUntil(() => [...readers, ...writer].every((pid) => !isAlive(pid)), 2000, 'every process to be gone');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('a runaway write', () => {
+  it('is stopped when its signal fires: rolled back, its process killed, and the next write works', async () => {
+    const db = await seeded();
+    const pid = await warm(db, 'writer');
+    const before = dumpDatabase(path).text;
+    const controller = new AbortController();
+    const since = cpuTicks(pid);
+    const runaway = db.executeRaw(runawayWrite('t', 'v'), undefined, false, controller.signal);
+    // Queued behind it: runs on a fresh writer once the runaway one is gone.
+    const next = db.insertRecord('t', { v: 'after', note: 'next' });
+    // Long enough for the statement to have inserted rows into its (uncommitted) transaction.
+    await waitForCpu(pid, since, 30);
+    controller.abort(new Error('timed out'));
+    const { ms, reason } = await rejection(runaway);
+    expect(reason).toEqual(new Error('timed out'));
+    expect(ms).toBeLessThan(2000);
+    expect((await next).row).toEqual({ id: 8, v: 'after', note: 'next' });
+    expect(isAlive(pid)).toBe(false);
+    expect(db.processIds().writer).not.toContain(pid);
+    // Nothing of the runaway write is in the file: only the one acknowledged insert was added.
+    await db.deleteRecords('t', { id: 8 });
+    expect(dumpDatabase(path).text).toBe(before);
+    const check = new Database(path, { readonly: true });
+    try {
+      expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      check.close();
+    }
+  });
+
+  it('that dies on its own (killed from outside) fails with INTERNAL and leaves nothing behind', async () => {
+    const db = await seeded();
+    const pid = await warm(db, 'writer');
+    const before = dumpDatabase(path).text;
+    const since = cpuTicks(pid);
+    const runaway = db.executeRaw(runawayWrite('t', 'v'), undefined, false);
+    await waitForCpu(pid, since, 30);
+    process.kill(pid, 'SIGKILL');
+    expect(await asyncOutcome(runaway)).toEqual({
+      error: { code: 'INTERNAL', message: 'The database process stopped unexpectedly (out of memory?)' },
+    });
+    expect(dumpDatabase(path).text).toBe(before);
+    expect(await db.executeRaw('SELECT count(*) AS n FROM t', undefined, false)).toMatchObject({ rows: [{ n: 7 }] });
+  });
+
+  it('close() kills it at once, and the write is rolled back', async () => {
+    const db = await seeded();
+    const pid = await warm(db, 'writer');
+    const before = dumpDatabase(path).text;
+    const since = cpuTicks(pid);
+    const runaway = asyncOutcome(db.executeRaw(runawayWrite('t', 'v'), undefined, false));
+    await waitForCpu(pid, since, 30);
+    db.close();
+    opened.splice(opened.indexOf(db), 1);
+    expect(await runaway).toEqual({ error: { code: 'UNAVAILABLE', message: 'The database is closed' } });
+    await waitUntil(() => !isAlive(pid), 2000, 'the writer to be gone');
+    expect(dumpDatabase(path).text).toBe(before);
+  });
+
+  it('refuses writes beyond the queue bound while one runs', async () => {
+    const db = await seeded();
+    const controller = new AbortController();
+    setMaxListeners(128, controller.signal);
+    const running = db.executeRaw(runawayWrite('t', 'v'), undefined, false, controller.signal);
+    const queued = Array.from({ length: 64 }, () => db.insertRecord('t', { v: 1 }, controller.signal));
+    expect(await asyncOutcome(db.insertRecord('t', { v: 1 }))).toEqual({
+      error: { code: 'UNAVAILABLE', message: 'Too many writes at once (1 running, 64 waiting); retry shortly' },
+    });
+    controller.abort(new Error('stop'));
+    for (const call of [running, ...queued]) expect((await rejection(call)).reason).toEqual(new Error('stop'));
+  });
+});
+
+describe('a database process that dies or must be replaced', () => {
+  it('is replaced when killed from outside while idle; the next query works', async () => {
+    const db = await seeded();
+    const pid = await warm(db, 'readers');
+    process.kill(pid, 'SIGKILL');
+    // The pool learns of the death from the 'exit' event; a query sent before that would fail.
+    await waitUntil(() => !db.processIds().readers.includes(pid), 2000, 'the pool to notice the exit');
+    expect((await db.executeRaw('SELECT 2 AS x', undefined, true)).rows).toEqual([{ x: 2 }]);
+    const [replacement] = db.processIds().readers;
+    expect(replacement).toBeDefined();
+    expect(replacement).not.toBe(pid);
+  });
+
+  it('fails its running query with INTERNAL, and the next query works', async () => {
+    const db = await seeded();
+    const pid = await warm(db, 'readers');
+    const since = cpuTicks(pid);
+    const endless = db.executeRaw(ENDLESS_QUERY, undefined, true);
+    await waitForCpu(pid, since);
+    process.kill(pid, 'SIGKILL');
+    expect(await asyncOutcome(endless)).toEqual({
+      error: { code: 'INTERNAL', message: 'The database process stopped unexpectedly (out of memory?)' },
+    });
+    expect(isAlive(pid)).toBe(false);
+    expect((await db.executeRaw('SELECT 3 AS x', undefined, true)).rows).toEqual([{ x: 3 }]);
+  });
+
+  it('retires a reader whose connection changed under it (the file left WAL mode): that call is refused, the next runs on a fresh process', async () => {
+    const rollback = join(dir, 'rollback.db');
+    const setup = new Database(rollback);
+    setup.exec("CREATE TABLE r (a); INSERT INTO r VALUES ('x')");
+    setup.close();
+    const db = open({ path: rollback, readOnly: true, queryWorkers: 1 });
+    const pid = await warm(db, 'readers');
+    // Another program switches the file to WAL: the reader's journal_mode is no longer what it was.
+    // (It stays open: a read-only connection cannot create the WAL's shared-memory file itself.)
+    const other = new Database(rollback);
+    other.pragma('journal_mode = WAL');
+    const changed = await asyncOutcome(db.executeRaw('SELECT a FROM r', undefined, true));
+    expect(changed).toEqual({
+      error: {
+        code: 'FORBIDDEN',
+        message:
+          'The call left the connection changed (journal_mode, synchronous), which is not allowed: it was refused, and the connection is replaced',
+      },
+    });
+    await waitUntil(() => !isAlive(pid), 2000, 'the retired reader to be gone');
+    expect((await db.executeRaw('SELECT a FROM r', undefined, true)).rows).toEqual([{ a: 'x' }]);
+    other.close();
   });
 });

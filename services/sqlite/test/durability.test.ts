@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { tempDir } from './helpers.js';
+import { cpuTicks, databaseChildPids, isAlive, runawayWrite, tempDir, waitForCpu, waitUntil } from './helpers.js';
 
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const tsconfig = fileURLToPath(new URL('./fixtures/tsconfig.source.json', import.meta.url));
@@ -62,8 +62,8 @@ describe('durability', () => {
 
   afterAll(() => cleanup());
 
-  it('the service keeps every insert it acknowledged over /rpc after kill -9', async () => {
-    const path = join(dir, 'service', 'durable.db');
+  /** The real service as its own process (src/main.ts through tsx, what dist/main.js runs). */
+  async function startServiceChild(path: string) {
     const child = spawnTs('src/main.ts', {
       DATABASE_PATH: path,
       PORT: '0',
@@ -81,26 +81,27 @@ describe('durability', () => {
       });
       void exit.then(() => reject(new Error(`service exited before listening: ${stderr}`)));
     });
-
     const callTool = async (name: string, args: Record<string, unknown>) => {
       const response = await fetch(`${url}/rpc`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
       });
-      return (await response.json()) as { result?: { isError?: boolean } };
+      return (await response.json()) as { result?: { isError?: boolean; content?: { text: string }[] } };
     };
-    const created = await callTool('create_table', {
-      table_name: 'orders',
-      schema: { id: 'INTEGER PRIMARY KEY', writer: 'INTEGER NOT NULL', note: 'TEXT' },
-    });
-    expect(created.result?.isError).toBeFalsy();
+    return { child, exit, callTool };
+  }
 
+  /** Four concurrent writers insert until `target` inserts are acknowledged, then the service is killed (or `atTarget` runs). */
+  async function insertUntil(
+    callTool: Awaited<ReturnType<typeof startServiceChild>>['callTool'],
+    target: number,
+    atTarget: () => void,
+  ): Promise<number[]> {
     const acked: number[] = [];
-    const target = 120;
-    let killed = false;
+    let done = false;
     const writerLoop = async (writer: number) => {
-      for (let n = 0; !killed; n++) {
+      for (let n = 0; !done; n++) {
         const id = writer * 100_000 + n;
         try {
           const answer = await callTool('insert_record', {
@@ -109,9 +110,9 @@ describe('durability', () => {
           });
           if (answer.result !== undefined && answer.result.isError !== true) {
             acked.push(id);
-            if (acked.length >= target && !killed) {
-              killed = true;
-              child.kill('SIGKILL');
+            if (acked.length >= target && !done) {
+              done = true;
+              atTarget();
             }
           }
         } catch {
@@ -120,6 +121,17 @@ describe('durability', () => {
       }
     };
     await Promise.all([1, 2, 3, 4].map(writerLoop));
+    return acked;
+  }
+
+  const ORDERS = { id: 'INTEGER PRIMARY KEY', writer: 'INTEGER NOT NULL', note: 'TEXT' };
+
+  it('the service keeps every insert it acknowledged over /rpc after kill -9', async () => {
+    const path = join(dir, 'service', 'durable.db');
+    const { child, exit, callTool } = await startServiceChild(path);
+    expect((await callTool('create_table', { table_name: 'orders', schema: ORDERS })).result?.isError).toBeFalsy();
+    const target = 120;
+    const acked = await insertUntil(callTool, target, () => child.kill('SIGKILL'));
     expect(await exit).toBe('SIGKILL');
     expect(acked.length).toBeGreaterThanOrEqual(target);
 
@@ -127,6 +139,55 @@ describe('durability', () => {
     const stored = new Set(values);
     expect(acked.filter((id) => !stored.has(id))).toEqual([]);
     expect(integrity).toBe('ok');
+  }, 60_000);
+
+  it('after attempts to open a transaction or turn durability off, acknowledged inserts survive kill -9 and a write in progress leaves nothing', async () => {
+    const path = join(dir, 'hostile', 'durable.db');
+    const { child, exit, callTool } = await startServiceChild(path);
+    expect((await callTool('create_table', { table_name: 'orders', schema: ORDERS })).result?.isError).toBeFalsy();
+    expect(
+      (await callTool('create_table', { table_name: 'junk', schema: { v: 'INTEGER' } })).result?.isError,
+    ).toBeFalsy();
+    // The issue's attacks and other spellings of them, each refused, whatever read_only says.
+    for (const query of [
+      ';BEGIN',
+      ';BEGIN IMMEDIATE',
+      '/* */ begin deferred transaction',
+      'SAVEPOINT keep_open',
+      ';PRAGMA synchronous=OFF',
+      '\uFEFFPRAGMA synchronous = 0',
+      ' \vPRAGMA main.synchronous(OFF)',
+      'PRAGMA journal_mode=MEMORY',
+      "PRAGMA 'synchronous' = 'OFF'",
+    ]) {
+      for (const read_only of [true, false]) {
+        const answer = await callTool('execute_raw_query', { query, read_only });
+        expect(answer.result?.isError, `${query}: ${answer.result?.content?.[0]?.text}`).toBe(true);
+      }
+    }
+    const target = 120;
+    const acked = await insertUntil(callTool, target, () => undefined);
+    expect(acked.length).toBeGreaterThanOrEqual(target);
+    // A write in progress when the service dies: its rows are in an open transaction, never acknowledged.
+    const writer = databaseChildPids('writer', child.pid ?? 0)[0];
+    expect(writer).toBeDefined();
+    const since = cpuTicks(writer as number);
+    // Never answered: the service dies first (the connection's failure is the expected outcome).
+    const runaway = callTool('execute_raw_query', { query: runawayWrite('junk', 'v'), read_only: false }).catch(
+      () => undefined,
+    );
+    await waitForCpu(writer as number, since, 30);
+    child.kill('SIGKILL');
+    expect(await exit).toBe('SIGKILL');
+    await runaway;
+    // The writer dies with the service (its parent-death signal), releasing the write lock.
+    await waitUntil(() => !isAlive(writer as number), 5000, 'the writer to die with the service');
+
+    const { values, integrity } = readBack(path, 'SELECT id FROM orders');
+    const stored = new Set(values);
+    expect(acked.filter((id) => !stored.has(id))).toEqual([]);
+    expect(integrity).toBe('ok');
+    expect(readBack(path, 'SELECT count(*) FROM junk').values).toEqual([0]);
   }, 60_000);
 
   it('the database module keeps every acknowledged write when killed mid-stream, across repeated crashes', async () => {

@@ -320,7 +320,7 @@ describe('settings', () => {
 
     const fresh = await start({ DATABASE_PATH: path, READ_ONLY_MODE: 'true' });
     expect(await toolNames(fresh)).toEqual(['list_tables', 'describe_table', 'query_records', 'execute_raw_query']);
-    expect((await callRpc(fresh, 'list_tables', {})).structuredContent).toEqual({ tables: [] });
+    expect((await callRpc(fresh, 'list_tables', {})).structuredContent).toEqual({ tables: [], truncated: false });
 
     const seededPath = join(dir, 'ro', 'seeded.db');
     const before = dumpDatabase(seededPath).hash;

@@ -30,5 +30,6 @@ export const createTable = defineSqliteTool({
   }),
   output: describeTable.output,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  handler: async ({ table_name, schema, primary_key }, ctx) => ctx.deps.db.createTable(table_name, schema, primary_key),
+  handler: async ({ table_name, schema, primary_key }, ctx) =>
+    ctx.deps.db.createTable(table_name, schema, primary_key, ctx.signal),
 });

@@ -12,5 +12,7 @@ export const deleteRecord = defineSqliteTool({
   input: z.object({ table_name: tableNameSchema, filters: filtersSchema }),
   output: z.object({ deleted: z.number() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-  handler: async ({ table_name, filters }, ctx) => ({ deleted: ctx.deps.db.deleteRecords(table_name, filters) }),
+  handler: async ({ table_name, filters }, ctx) => ({
+    deleted: await ctx.deps.db.deleteRecords(table_name, filters, ctx.signal),
+  }),
 });

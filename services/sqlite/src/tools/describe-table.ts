@@ -45,7 +45,9 @@ export const describeTable = defineSqliteTool({
     without_rowid: z.boolean(),
     strict: z.boolean(),
     sql: z.string().nullable(),
+    truncated: z.boolean().describe('true when parts were left out to stay within the answer budget'),
+    truncated_reason: z.string().optional(),
   }),
   annotations: readAnnotations,
-  handler: async ({ table_name }, ctx) => ctx.deps.db.describeTable(table_name),
+  handler: async ({ table_name }, ctx) => ctx.deps.db.describeTable(table_name, ctx.signal),
 });

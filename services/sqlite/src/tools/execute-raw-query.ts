@@ -1,7 +1,7 @@
 import { ServiceError } from '@mcp-sse/core';
 import { z } from 'zod';
 
-import { ALLOWED_PRAGMAS } from '../raw-query.js';
+import { ALLOWED_PRAGMAS } from '../statement-head.js';
 import { defineSqliteTool } from './define.js';
 import { rowSchema } from './schemas.js';
 
@@ -11,10 +11,12 @@ export const executeRawQuery = defineSqliteTool({
   toolset: 'raw',
   description:
     'Runs exactly one SQL statement with bound parameters (? with an array, or :name with an object). ' +
-    'With read_only=true (the default) it runs on a read-only connection: the database engine refuses any write. ' +
-    'Returns rows (at most MAX_QUERY_RESULTS, `truncated` when cut) or, for writes, the changed row count and last ' +
-    'inserted rowid. Refused: several statements, ATTACH/DETACH, BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE, ' +
-    `VACUUM INTO, and PRAGMA other than reading ${ALLOWED_PRAGMAS.join(', ')}.`,
+    'With read_only=true (the default) it runs on a read-only connection: the database engine refuses any write; ' +
+    'with read_only=false it runs as one transaction (all of it or nothing). ' +
+    'Returns rows (at most MAX_QUERY_RESULTS and the answer budget, `truncated` and `truncated_reason` when cut) or, ' +
+    'for writes, the changed row count and last inserted rowid. Refused: several statements, ATTACH/DETACH, ' +
+    'BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE, VACUUM, TEMP objects, load_extension(), and PRAGMA other than ' +
+    `reading ${ALLOWED_PRAGMAS.join(', ')} (table-valued pragma functions such as pragma_table_info('t') work in SELECT).`,
   input: z.object({
     query: z.string().min(1).max(100_000).describe('One SQL statement'),
     params: z
@@ -28,6 +30,7 @@ export const executeRawQuery = defineSqliteTool({
     rows: z.array(rowSchema).optional(),
     row_count: z.number().optional(),
     truncated: z.boolean().optional(),
+    truncated_reason: z.string().optional(),
     changes: z.number().optional(),
     last_insert_rowid: z.union([z.number(), z.string(), z.null()]).optional(),
   }),
@@ -47,8 +50,7 @@ export const executeRawQuery = defineSqliteTool({
         'Writes are disabled on this server (MCP_READ_ONLY=true); use read_only=true',
       );
     }
-    // Read-only queries run in a query process, which is killed when the call times out or is
-    // cancelled. ctx.signal is only read when needed: it is created on first read.
-    return ctx.deps.db.executeRawAsync(query, params, read_only, read_only ? ctx.signal : undefined);
+    // The statement runs in a database process, which is killed when the call times out or is cancelled.
+    return ctx.deps.db.executeRaw(query, params, read_only, ctx.signal);
   },
 });

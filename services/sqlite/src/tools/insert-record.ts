@@ -11,7 +11,12 @@ export const insertRecord = defineSqliteTool({
     'Inserts one row and returns it as stored (defaults and generated id included) with its rowid. ' +
     'An empty data object inserts a row of defaults.',
   input: z.object({ table_name: tableNameSchema, data: dataSchema }),
-  output: z.object({ row: rowSchema, rowid: z.union([z.number(), z.string(), z.null()]) }),
+  output: z.object({
+    row: rowSchema.nullable().describe('The row as stored; null when it alone is over the answer budget'),
+    rowid: z.union([z.number(), z.string(), z.null()]),
+    truncated: z.literal(true).optional(),
+    truncated_reason: z.string().optional(),
+  }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  handler: async ({ table_name, data }, ctx) => ctx.deps.db.insertRecord(table_name, data),
+  handler: async ({ table_name, data }, ctx) => ctx.deps.db.insertRecord(table_name, data, ctx.signal),
 });

@@ -8,8 +8,9 @@ export const queryRecords = defineSqliteTool({
   title: 'Query records',
   toolset: 'read',
   description:
-    'Reads rows of a table, optionally filtered, sorted and paged. At most MAX_QUERY_RESULTS rows come back per ' +
-    'call; `total` counts every matching row and `truncated` says more rows follow (page with offset).',
+    'Reads rows of a table, optionally filtered, sorted and paged. At most MAX_QUERY_RESULTS rows, and no more ' +
+    'than the answer budget (MCP_MAX_RESULT_BYTES), come back per call; `total` counts every matching row and ' +
+    '`truncated` says more rows follow (page with offset), `truncated_reason` why.',
   input: z.object({
     table_name: tableNameSchema,
     filters: filtersSchema.optional(),
@@ -29,13 +30,18 @@ export const queryRecords = defineSqliteTool({
     limit: z.number(),
     offset: z.number(),
     truncated: z.boolean(),
+    truncated_reason: z.string().optional().describe('Why the page stops short: the limit or the answer budget'),
   }),
   annotations: readAnnotations,
   handler: async ({ table_name, filters, limit, offset, order_by }, ctx) =>
-    ctx.deps.db.queryRecords(table_name, {
-      ...(filters !== undefined && { filters }),
-      ...(limit !== undefined && { limit }),
-      ...(offset !== undefined && { offset }),
-      ...(order_by !== undefined && { orderBy: order_by }),
-    }),
+    ctx.deps.db.queryRecords(
+      table_name,
+      {
+        ...(filters !== undefined && { filters }),
+        ...(limit !== undefined && { limit }),
+        ...(offset !== undefined && { offset }),
+        ...(order_by !== undefined && { orderBy: order_by }),
+      },
+      ctx.signal,
+    ),
 });

@@ -13,6 +13,6 @@ export const updateRecord = defineSqliteTool({
   output: z.object({ updated: z.number() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   handler: async ({ table_name, filters, data }, ctx) => ({
-    updated: ctx.deps.db.updateRecords(table_name, filters, data),
+    updated: await ctx.deps.db.updateRecords(table_name, filters, data, ctx.signal),
   }),
 });

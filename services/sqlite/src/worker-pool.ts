@@ -1,38 +1,48 @@
 /**
- * Read-only raw queries in child processes, so that an expensive SELECT never blocks the event
- * loop: other sessions keep being served and the tool's timeout and cancellation answer on time.
+ * Database processes, so that no SQLite statement ever runs on the service's event loop: other
+ * sessions and /health keep being served, and a call's timeout, cancellation or the shutdown answers
+ * on time whatever the statement does.
  *
- * better-sqlite3 cannot interrupt a running statement, and a worker thread cannot be stopped while
- * SQLite's native loop runs. A process can: on abort the call rejects at once and the child that
- * runs it gets SIGKILL, so the OS stops SQLite mid-statement (its connection is read-only, so
- * nothing is lost) and the CPU is free again. A fresh child is started when a query needs one.
+ * better-sqlite3 cannot interrupt a running statement (SQLite's progress handler is compiled out,
+ * sqlite3_interrupt is not exposed), and a worker thread cannot be stopped while SQLite's native
+ * loop runs. A process can: on abort the call rejects at once and the process that runs it gets
+ * SIGKILL, so the OS stops SQLite mid-statement and the CPU is free again. A reader's connection is
+ * read-only, so nothing is lost; the writer's open transaction was never committed, so SQLite
+ * discards it (the WAL frames of an uncommitted transaction are ignored on the next open). A fresh
+ * process is started when a call needs one.
  *
- * At most `workers` children are alive at once. A killed child keeps its slot until its 'exit'
- * event, which follows SIGKILL promptly. When every slot is taken, queries wait in a bounded queue
+ * At most `workers` processes are alive at once. A killed process keeps its slot until its 'exit'
+ * event, which follows SIGKILL promptly. When every slot is taken, calls wait in a bounded queue
  * (each still under its caller's signal); beyond the bound they are refused as UNAVAILABLE.
  *
  * Plain domain code: no MCP or server imports.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import type { DurabilitySettings } from './connection.js';
 import { DatabaseError } from './errors.js';
-import type { RawResult } from './raw-execute.js';
-import type { ReadReply, ReadRequest, ReadWorkerData } from './read-worker-protocol.js';
+import type { Operation, Reply, WorkerSettings } from './worker-protocol.js';
 
-export interface ReadWorkerPoolOptions extends ReadWorkerData {
-  /** Most query processes alive at once (SQLITE_QUERY_WORKERS). */
+export interface WorkerPoolOptions {
+  settings: WorkerSettings;
+  /** Most processes alive at once (SQLITE_QUERY_WORKERS for readers, 1 for the writer). */
   workers: number;
-  /** Most queries waiting for a process; more are refused. */
+  /** Most calls waiting for a process; more are refused. */
   maxQueued: number;
+  /** What the calls are, for the refusal when the queue is full ("reads", "writes"). */
+  what: string;
+  /** Told the write connection's settings after each call (the writer reports them). */
+  onDurability?: (durability: DurabilitySettings) => void;
 }
 
 interface Job {
-  request: ReadRequest;
+  operation: Operation;
   signal: AbortSignal | undefined;
   onAbort: () => void;
-  resolve: (result: RawResult) => void;
+  resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -42,7 +52,38 @@ interface Slot {
 }
 
 /**
- * Forks the entry next to this module. Production runs dist/*.js: the compiled entry, with no
+ * util-linux's setpriv, where present and working (Debian images have it): the child is started with
+ * a parent-death signal (PR_SET_PDEATHSIG = SIGKILL), so that a process stuck in a statement dies
+ * with the service even when the service itself is killed hard and never gets to kill it. Checked
+ * once, on a trivial command; without it children are started directly.
+ */
+function pdeathsigLauncher(): string[] {
+  for (const path of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    if (!existsSync(path)) continue;
+    const probe = spawnSync(path, ['--pdeathsig', 'KILL', '--', process.execPath, '--version'], {
+      stdio: 'ignore',
+      timeout: 5000,
+    });
+    return probe.status === 0 ? [path, '--pdeathsig', 'KILL', '--'] : [];
+  }
+  return [];
+}
+
+/** Decided when the service loads (its start-up), never during a call. */
+const LAUNCHER = pdeathsigLauncher();
+
+/**
+ * The JavaScript heap a database process may use, in MB. It holds at most one answer (the byte
+ * budget, a few times over as JavaScript objects) and the row being measured; a process past its
+ * limit is stopped by V8 itself, which fails only its own call. Without it each process would size
+ * its heap from the container's memory as if it were alone there.
+ */
+export function heapLimitMb(maxResultBytes: number): number {
+  return Math.max(64, Math.ceil((16 * maxResultBytes) / 2 ** 20));
+}
+
+/**
+ * Starts the entry next to this module. Production runs dist/*.js: the compiled entry, with no
  * execArgv, so the parent's flags (--cpu-prof, --import, …) are not inherited. vitest and tsx run
  * the TypeScript sources: the child loads the .ts entry through tsx's ESM hooks.
  *
@@ -50,23 +91,30 @@ interface Slot {
  * (DATABASE_URL, MCP_API_KEYS, …) and NODE_OPTIONS never reach the child. 'advanced' serialization
  * keeps bigints, typed arrays and Buffers intact, like the structured clone of worker threads.
  */
-function startChild(settings: ReadWorkerData): ChildProcess {
+function startChild(settings: WorkerSettings): ChildProcess {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(
-    new URL(fromSource ? './read-worker-entry.ts' : './read-worker-entry.js', import.meta.url),
-  );
+  const entry = fileURLToPath(new URL(fromSource ? './worker-entry.ts' : './worker-entry.js', import.meta.url));
   // tsx is a root devDependency: present wherever the sources run. An absolute URL, so the child
   // does not depend on its working directory to find it.
   const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
-  return fork(entry, [JSON.stringify(settings)], {
+  const [command = process.execPath, ...args] = [
+    ...LAUNCHER,
+    process.execPath,
+    // A small young generation: rows are converted one at a time, so little needs to live there.
+    `--max-old-space-size=${heapLimitMb(settings.maxResultBytes)}`,
+    '--max-semi-space-size=1',
+    ...execArgv,
+    entry,
+    JSON.stringify(settings),
+  ];
+  return spawn(command, args, {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv,
     env: {},
   });
 }
 
-/** Keeps the parent alive while the child runs a query (its caller waits for the answer), not when idle. */
+/** Keeps the parent alive while the child runs a call (its caller waits for the answer), not when idle. */
 function holdParent(child: ChildProcess, hold: boolean): void {
   if (hold) {
     child.ref();
@@ -77,28 +125,28 @@ function holdParent(child: ChildProcess, hold: boolean): void {
   }
 }
 
-export class ReadWorkerPool {
+export class WorkerPool {
   /** Every live child: idle, busy, or killed and waiting for its 'exit' event. */
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   private readonly queue: Job[] = [];
   private closed = false;
 
-  constructor(private readonly options: Readonly<ReadWorkerPoolOptions>) {}
+  constructor(private readonly options: Readonly<WorkerPoolOptions>) {}
 
-  /** Runs one read-only query in a child; rejects with signal.reason as soon as the signal fires. */
-  async run(request: ReadRequest, signal?: AbortSignal): Promise<RawResult> {
+  /** Runs one call in a process; rejects with signal.reason as soon as the signal fires. */
+  async run(operation: Operation, signal?: AbortSignal): Promise<unknown> {
     if (this.closed) throw new DatabaseError('UNAVAILABLE', 'The database is closed');
     signal?.throwIfAborted();
     if (this.queue.length >= this.options.maxQueued) {
       throw new DatabaseError(
         'UNAVAILABLE',
-        `Too many read-only queries at once (${this.options.workers} running, ${this.queue.length} waiting); retry shortly`,
+        `Too many ${this.options.what} at once (${this.options.workers} running, ${this.queue.length} waiting); retry shortly`,
       );
     }
-    return new Promise<RawResult>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const job: Job = {
-        request,
+        operation,
         signal,
         onAbort: () => this.abandon(job),
         resolve,
@@ -125,7 +173,7 @@ export class ReadWorkerPool {
 
   /**
    * Process ids of the live children (killed ones included until their 'exit'), for tests and
-   * diagnostics: they prove that an abandoned query's process is really gone.
+   * diagnostics: they prove that an abandoned call's process is really gone.
    */
   pids(): number[] {
     return [...this.slots].flatMap((slot) => (slot.child.pid === undefined ? [] : [slot.child.pid]));
@@ -139,7 +187,7 @@ export class ReadWorkerPool {
         try {
           slot = this.spawn();
         } catch (error) {
-          // fork() throws on resource exhaustion (EMFILE, EAGAIN): that query fails, the next one retries.
+          // spawn() throws on resource exhaustion (EMFILE, EAGAIN): that call fails, the next one retries.
           const job = this.queue.shift();
           if (job)
             this.settle(job, () =>
@@ -173,7 +221,7 @@ export class ReadWorkerPool {
     };
     try {
       // The callback reports a closed channel; a value that cannot be serialized throws here.
-      slot.child.send(job.request, (error) => {
+      slot.child.send(job.operation, (error) => {
         if (error) failed(error);
       });
     } catch (error) {
@@ -182,11 +230,10 @@ export class ReadWorkerPool {
   }
 
   private spawn(): Slot {
-    const { path, busyTimeoutMs, maxQueryResults, readOnlyMode } = this.options;
-    const child = startChild({ path, busyTimeoutMs, maxQueryResults, readOnlyMode });
+    const child = startChild(this.options.settings);
     const slot: Slot = { child, job: undefined };
     this.slots.add(slot);
-    child.on('message', (reply: ReadReply) => this.answered(slot, reply));
+    child.on('message', (reply: Reply) => this.answered(slot, reply));
     child.on('error', (error) => {
       // Spawning, killing or sending failed; an exit, if any, is reported separately.
       const { job } = slot;
@@ -202,7 +249,9 @@ export class ReadWorkerPool {
       const { job } = slot;
       if (job) {
         slot.job = undefined;
-        this.settle(job, () => job.reject(new DatabaseError('INTERNAL', 'The query worker stopped unexpectedly')));
+        this.settle(job, () =>
+          job.reject(new DatabaseError('INTERNAL', 'The database process stopped unexpectedly (out of memory?)')),
+        );
       }
       this.exited(slot);
     });
@@ -210,14 +259,15 @@ export class ReadWorkerPool {
     return slot;
   }
 
-  /** Frees a dead child's slot; the next query that needs a child starts a fresh one. */
+  /** Frees a dead child's slot; the next call that needs a child starts a fresh one. */
   private exited(slot: Slot): void {
     if (!this.slots.delete(slot)) return;
     this.removeIdle(slot);
     this.pump();
   }
 
-  private answered(slot: Slot, reply: ReadReply): void {
+  private answered(slot: Slot, reply: Reply): void {
+    if (reply.durability) this.options.onDurability?.(reply.durability);
     const { job } = slot;
     if (!job) return;
     slot.job = undefined;
@@ -225,12 +275,17 @@ export class ReadWorkerPool {
       if (reply.ok) job.resolve(reply.result);
       else job.reject(new DatabaseError(reply.error.code, reply.error.message));
     });
+    if (reply.retire) {
+      // The call changed its connection for good: this process serves no other call.
+      this.kill(slot);
+      return;
+    }
     holdParent(slot.child, false);
     this.idle.push(slot);
     this.pump();
   }
 
-  /** The caller gave up: answer it now; a running query's child is killed and replaced lazily. */
+  /** The caller gave up: answer it now; a running call's child is killed and replaced lazily. */
   private abandon(job: Job): void {
     const reason: unknown = job.signal?.reason;
     const queued = this.queue.indexOf(job);
