@@ -54,4 +54,3 @@ export const configSchema = baseConfigSchema
   });
 
 export type Config = z.infer<typeof configSchema>;
-export type AccessMode = Config['POSTGRES_ACCESS_MODE'];

@@ -55,10 +55,6 @@ export function loadSqlParser(): Promise<void> {
   return loading;
 }
 
-export function sqlParserReady(): boolean {
-  return ready;
-}
-
 function refuse(message: string): never {
   throw new DatabaseError('FORBIDDEN', message);
 }

@@ -55,5 +55,3 @@ export const pageSchema = z.object({
   untrusted: z.literal(true),
   notice: z.string(),
 });
-
-export type PageOutput = z.infer<typeof pageSchema>;
