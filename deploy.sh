@@ -34,6 +34,10 @@
 #   MCP_BUILD_CA_FILE     extra CA bundle trusted while building (a TLS-intercepting proxy in front of
 #                         the npm registry); default $NODE_EXTRA_CA_CERTS, else the host's
 #                         /etc/ssl/certs/ca-certificates.crt. Only the build stage sees it.
+#   MCP_DOCKER_SOCKET     the engine socket mcp-monitoring reads (default /var/run/docker.sock); its group
+#                         id becomes MCP_DOCKER_GID (the container's extra group) unless that is set
+#   MCP_DATABASES_SERVERS, MCP_DATABASES_SECRETS   mcp-databases' servers file (default config/servers.yml)
+#                         and secrets file (default databases.env beside SECRETS_FILE); `up` checks both
 #   NO_COLOR              no colours
 #   and the MCP_<NAME>_PORT / MCP_CONTAINER_PREFIX / network overrides of docker-compose.yml.
 set -euo pipefail
@@ -48,6 +52,16 @@ export SECRETS_FILE=${SECRETS_FILE:-$HOME/projects/secrets/sse.env}
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-mcp-sse}
 export MCP_BASE_IMAGE=${MCP_BASE_IMAGE:-mcp-sse/base:latest}
 export NODE_IMAGE=${NODE_IMAGE:-node:20-bookworm-slim}
+# mcp-monitoring reads the engine's socket as a member of the socket's group (docker-compose.yml group_add)
+export MCP_DOCKER_SOCKET=${MCP_DOCKER_SOCKET:-/var/run/docker.sock}
+if [ -z "${MCP_DOCKER_GID:-}" ] && [ -S "$MCP_DOCKER_SOCKET" ]; then
+  MCP_DOCKER_GID=$(stat -c %g "$MCP_DOCKER_SOCKET")
+  export MCP_DOCKER_GID
+fi
+# mcp-databases' two files, mounted read-only (docker-compose.yml)
+export MCP_DATABASES_SERVERS=${MCP_DATABASES_SERVERS:-$PWD/config/servers.yml}
+MCP_DATABASES_SECRETS=${MCP_DATABASES_SECRETS:-$(dirname "$SECRETS_FILE")/databases.env}
+export MCP_DATABASES_SECRETS
 MCP_HEALTH_TIMEOUT=${MCP_HEALTH_TIMEOUT:-180}
 LOG_LINES=${LOG_LINES:-100}
 
@@ -140,6 +154,21 @@ runnable_services() {
     fi
   done
   SERVICES=("${kept[@]}")
+}
+
+# Files a service mounts that must exist before its container is created (docker would create a
+# missing bind-mount source as an empty folder, and the service would then fail on a folder).
+require_service_files() {
+  local name
+  for name in "$@"; do
+    [ "$name" = databases ] || continue
+    [ -f "$MCP_DATABASES_SERVERS" ] || die $E_CONFIG "mcp-databases needs its servers file $MCP_DATABASES_SERVERS (MCP_DATABASES_SERVERS).
+  Start from the example: cp config/servers.example.yml $MCP_DATABASES_SERVERS (an empty list \`servers: []\` is valid)"
+    [ -f "$MCP_DATABASES_SECRETS" ] || die $E_CONFIG "mcp-databases needs its secrets file $MCP_DATABASES_SECRETS (MCP_DATABASES_SECRETS).
+  Create it readable by uid 1000 (the containers' user):
+    install -m 600 -o 1000 /dev/null $MCP_DATABASES_SECRETS
+    echo \"DATABASES_ENCRYPTION_KEY=\$(openssl rand -base64 32)\" >> $MCP_DATABASES_SECRETS"
+  done
 }
 
 ensure_networks() {
@@ -394,6 +423,7 @@ cmd_up() {
   runnable_services "$explicit"
   services=("${SERVICES[@]}")
   [ "${#services[@]}" -gt 0 ] || die $E_CONFIG "no service to start"
+  require_service_files "${services[@]}"
   ensure_networks
   if [ "${MCP_SKIP_BUILD:-0}" != 1 ]; then
     build_base

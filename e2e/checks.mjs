@@ -8,7 +8,9 @@
 //   node e2e/checks.mjs auth <service...>               POST /rpc: 401 without MCP_API_KEY, 200 with it
 //
 // Environment: E2E_URLS (JSON {service: "http://127.0.0.1:port"}), MCP_API_KEY, E2E_WORKSPACE_DIR and
-// E2E_SHARED_DIR (host folders mounted at /workspace and /shared), E2E_CONTAINER_PREFIX.
+// E2E_SHARED_DIR (host folders mounted at /workspace and /shared), E2E_CONTAINER_PREFIX, E2E_RUN_ID
+// (names what the run writes: memories, the databases server), E2E_DATABASES_SERVER (the one server of
+// mcp-databases' servers file).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,6 +19,8 @@ import { parse } from 'yaml';
 import { connect, resultData, TRANSPORTS } from '../scripts/lib/mcp-client.mjs';
 
 const ROOT = new URL('../', import.meta.url);
+/** Services e2e/docker-compose.e2e.yml adds beside the registry's: the GitHub API stand-in. */
+const STAND_INS = ['github-api'];
 const REGISTRY = parse(readFileSync(new URL('config/services.yaml', ROOT), 'utf8')).services;
 let failures = 0;
 
@@ -94,7 +98,9 @@ function checkRegistry(configFile) {
   const networksRegistry = parse(readFileSync(new URL('config/networks.yaml', ROOT), 'utf8')).networks;
   const prefix = process.env.E2E_CONTAINER_PREFIX ?? 'mcp-';
   const urls = services();
-  const composeNames = Object.keys(compose.services ?? {}).sort();
+  const composeNames = Object.keys(compose.services ?? {})
+    .filter((name) => !STAND_INS.includes(name))
+    .sort();
   const registryNames = registry.map((entry) => `mcp-${entry.name}`).sort();
   report(
     JSON.stringify(composeNames) === JSON.stringify(registryNames),
@@ -226,6 +232,103 @@ const flows = {
     await step(`filesystem/${transport}: write_file to the read-only /workspace is refused`, async () => {
       const text = await callRefused(client, 'write_file', { path: `/workspace/e2e-${transport}.txt`, content: 'x' });
       if (existsSync(join(workspace, `e2e-${transport}.txt`))) throw new Error('the file was created anyway');
+      return short(text).slice(0, 80);
+    });
+  },
+
+  async github(client, transport) {
+    await step(
+      `github/${transport}: get_me answers from the GitHub stand-in (GITHUB_API_URL), with the token`,
+      async () => {
+        const data = await call(client, 'get_me', {});
+        if (data.login !== 'octo-bot') throw new Error(short(data));
+        return `login ${data.login}`;
+      },
+    );
+    await step(`github/${transport}: get_repository octo-org/hello`, async () => {
+      const data = await call(client, 'get_repository', { owner: 'octo-org', repo: 'hello' });
+      if (data.full_name !== 'octo-org/hello') throw new Error(short(data));
+    });
+    await step(`github/${transport}: a path with ".." is refused before any request`, async () => {
+      const text = await callRefused(client, 'get_file_contents', {
+        owner: 'octo-org',
+        repo: 'hello',
+        path: '../../etc/passwd',
+      });
+      if (!text.includes('..')) throw new Error(short(text));
+      return short(text).slice(0, 80);
+    });
+  },
+
+  async monitoring(client, transport) {
+    const prefix = env('E2E_CONTAINER_PREFIX');
+    await step(
+      `monitoring/${transport}: list_containers shows this run's containers (through the socket)`,
+      async () => {
+        const { containers } = await call(client, 'list_containers', { name: prefix });
+        const names = containers.map((c) => c.name.replace(/^\//, ''));
+        const wanted = Object.keys(services()).map((name) => `${prefix}${name}`);
+        const missing = wanted.filter((name) => !names.includes(name));
+        if (missing.length > 0) throw new Error(`missing ${missing.join(', ')} in ${short(names)}`);
+        return `${names.length} containers`;
+      },
+    );
+    await step(`monitoring/${transport}: inspect_container ${prefix}monitoring: itself, running`, async () => {
+      const data = await call(client, 'inspect_container', { container: `${prefix}monitoring` });
+      if (data.state?.running !== true) throw new Error(short(data));
+    });
+    await step(`monitoring/${transport}: a container reference with a path in it is refused`, async () => {
+      const text = await callRefused(client, 'inspect_container', { container: '../../containers/json' });
+      return short(text).slice(0, 80);
+    });
+  },
+
+  async memory(client, transport) {
+    const run = env('E2E_RUN_ID');
+    const tag = `e2e-${run}-${transport}`;
+    const content = `The e2e run ${run} deploys on Tuesdays over ${transport}`;
+    let hash;
+    await step(`memory/${transport}: memory_store, then memory_search finds it by meaning`, async () => {
+      const stored = await call(client, 'memory_store', { content, tags: [tag] });
+      hash = stored.hash;
+      const found = await call(client, 'memory_search', { query: `when does run ${run} deploy`, tags: [tag] });
+      if (found.results?.[0]?.hash !== hash) throw new Error(short(found));
+      return `score ${found.results[0].score.toFixed(2)}`;
+    });
+    await step(`memory/${transport}: a delete by tag without confirm=true is refused, the memory stays`, async () => {
+      const text = await callRefused(client, 'memory_delete', { tags: [tag] });
+      const { memory } = await call(client, 'memory_get', { hash });
+      if (memory?.content !== content) throw new Error(`the memory changed: ${short(memory)}`);
+      return short(text).slice(0, 80);
+    });
+  },
+
+  async databases(client, transport) {
+    const server = env('E2E_DATABASES_SERVER');
+    await step(`databases/${transport}: list_servers shows ${server}: postgres, read-only, up`, async () => {
+      const data = await call(client, 'list_servers', {});
+      const entry = (data.servers ?? []).find((s) => s.server === server);
+      if (entry?.engine !== 'postgres' || entry.access !== 'read_only' || entry.health !== 'up') {
+        throw new Error(short(data));
+      }
+    });
+    await step(`databases/${transport}: execute_sql runs on the real server`, async () => {
+      const data = await call(client, 'execute_sql', {
+        server,
+        database: 'test',
+        sql: 'SELECT current_database() AS db, 1 + 1 AS two',
+      });
+      const row = data.rows?.[0];
+      if (Number(row?.two ?? row?.[1]) !== 2) throw new Error(short(data));
+      return `database ${row.db ?? row[0]}`;
+    });
+    await step(`databases/${transport}: a write on the read-only server is refused`, async () => {
+      const table = `e2e_${env('E2E_RUN_ID')}_${transport.replace('-', '_')}`;
+      const text = await callRefused(client, 'execute_sql', {
+        server,
+        database: 'test',
+        sql: `CREATE TABLE ${table} (id int)`,
+      });
       return short(text).slice(0, 80);
     });
   },

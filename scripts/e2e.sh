@@ -7,25 +7,29 @@
 # Part 1, the README's Docker flow exactly as a user runs it: HOME is a fresh folder, the secrets
 # file is made with the README's own command (`install -D -m 600 /dev/null ~/projects/secrets/sse.env`,
 # empty: no settings at all), then
-#   1. `./deploy.sh up > log 2>&1` builds everything from a clean state, skips postgres (no
-#      DATABASE_URL) and succeeds; the log has every line, no colours, no builder notice
-#   2. `./deploy.sh status` → 0 with postgres shown as skipped; `./deploy.sh test` → 0 (fetch's
-#      default smoke test needs no settings); scripts/health_check.sh → 0 and silent (the cron line)
+#   1. `./deploy.sh up > log 2>&1` builds everything from a clean state, skips the services that
+#      need a setting (postgres: DATABASE_URL, github: GITHUB_TOKEN, databases: DATABASES_REGISTRY_URL)
+#      and succeeds; the log has every line, no colours, no builder notice
+#   2. `./deploy.sh status` → 0 with those shown as skipped; `./deploy.sh test` → 0 (the others' smoke
+#      tests need no settings); scripts/health_check.sh → 0 and silent (the cron line)
 #   3. MCP_API_KEYS added to the secrets file, `./deploy.sh restart` → calls without the key get 401
 #   4. DATABASE_URL on 127.0.0.1 (the usual mistake) → `deploy.sh up postgres` fails naming
 #      ECONNREFUSED while it waits and at the end; health_check.sh and status now report postgres
 #   5. `./deploy.sh down`
 # Part 2, everything with settings (API key, PostgreSQL through the host's socket, FETCH_ALLOWED_HOSTS,
-# host folders for the data):
+# host folders for the data, a GitHub API stand-in, mcp-databases' registry and cache on the host's
+# PostgreSQL and Redis, mcp-monitoring on the engine's socket):
 #   6. `deploy.sh up`; health_check.sh → 0; scripts/test_service.sh for every service
-#   7. at least one tool of every service over /sse and /mcp with the official SDK client (e2e/checks.mjs)
+#   7. initialize, tools/list, real calls and a refusal of every service over /sse and /mcp with the
+#      official SDK client (e2e/checks.mjs)
 #   8. sqlite: a row written, the container restarted and then recreated, the row read back each time
 #   9. one container stopped → health_check.sh → 1, naming that service only; status → 6
 #  10. every image: non-root, tini, HEALTHCHECK, labels, no dev dependencies / tests / TypeScript, size
 #  11. `deploy.sh down` and cleanup.sh → nothing of the run is left (containers, volumes, networks)
 #
-# mcp-postgres reaches the host's PostgreSQL through its Unix socket in part 2
-# (e2e/docker-compose.e2e.yml explains why). Prints one line per check and a closing
+# mcp-postgres and mcp-databases reach the host's PostgreSQL through its Unix socket in part 2, and
+# mcp-databases the host's Redis through a relayed socket (e2e/docker-compose.e2e.yml explains why);
+# what the run writes there (a registry schema, cache keys) carries the run's id and is removed. Prints one line per check and a closing
 # "e2e: N checks passed, M failed" (appended as "e2e N M" to $MCP_COUNTS_FILE when set, for .ci/run);
 # exits 1 on any failure. MCP_E2E_KEEP=1 leaves the deployment running for inspection.
 set -uo pipefail
@@ -110,6 +114,11 @@ export MCP_IMAGE_TAG=e2e
 unset COMPOSE SECRETS_FILE COMPOSE_FILE MCP_HEALTH_INTERVAL MCP_HEALTH_TIMEOUT MCP_BUILD_LOG MCP_SKIP_BUILD NO_COLOR
 
 mapfile -t NAMES < <(registry_names)
+# With the README's empty secrets file: the services that need a setting are skipped, the others run.
+NEEDY=() PLAIN=()
+for name in "${NAMES[@]}"; do
+  if [ -n "$(registry_get "$name" requires)" ]; then NEEDY+=("$name"); else PLAIN+=("$name"); fi
+done
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 offset=''
 for candidate in 10000 20000 30000 40000; do
@@ -136,11 +145,32 @@ chmod 755 "$work"
 MCP_API_KEY="e2e-$id-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 export MCP_API_KEY
 pg_socket=/var/run/postgresql/.s.PGSQL.5432
+# what the run writes to the host's PostgreSQL and Redis (mcp-databases' registry and cache) is named
+# after it, so that runs side by side do not meet, and removed at the end
+databases_schema="e2e_databases_$id"
+databases_cache_prefix="mcp-e2e-$id"
+relay_pid=''
 
 urls=$(for name in "${NAMES[@]}"; do printf '%s %s\n' "$name" "$(service_url "$name")"; done |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o={};for(const l of s.trim().split("\n")){const[k,v]=l.split(" ");o[k]=v}process.stdout.write(JSON.stringify(o))})')
 export E2E_URLS="$urls"
 printf '  project %s, containers %s*, ports +%s, work folder %s\n' "$COMPOSE_PROJECT_NAME" "$MCP_CONTAINER_PREFIX" "$offset" "$work"
+
+# The run's registry schema and cache keys on the host's PostgreSQL and Redis; succeeds when none is left.
+host_backends_clean() {
+  psql -h /var/run/postgresql -U postgres -d test -qAtc "DROP SCHEMA IF EXISTS $databases_schema CASCADE" >/dev/null 2>&1
+  redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "$databases_cache_prefix*" 2>/dev/null |
+    xargs -r redis-cli -h 127.0.0.1 -p 6379 del >/dev/null 2>&1
+  [ -z "$(psql -h /var/run/postgresql -U postgres -d test -qAtc "SELECT 1 FROM pg_namespace WHERE nspname = '$databases_schema'" 2>/dev/null)" ] &&
+    [ -z "$(redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "$databases_cache_prefix*" 2>/dev/null)" ]
+}
+stop_relay() {
+  if [ -n "$relay_pid" ]; then
+    kill "$relay_pid" 2>/dev/null
+    wait "$relay_pid" 2>/dev/null
+    relay_pid=''
+  fi
+}
 
 teardown() {
   local rc=$?
@@ -152,6 +182,8 @@ teardown() {
   if [ "${finished:-0}" != 1 ]; then
     not_ok "the run finished (it stopped early, exit $rc): tearing down"
     scripts/cleanup.sh --volumes --networks >/dev/null 2>&1 || true
+    stop_relay
+    host_backends_clean || true
     rm -rf "$work"
     summary
     exit 1
@@ -193,6 +225,11 @@ check "./deploy.sh up > log 2>&1 exits 0 with the empty secrets file (rc=$up_rc,
   test "$up_rc" -eq 0
 check "up says why postgres is skipped (it needs DATABASE_URL)" \
   has_line "$work/readme-up.log" 'mcp-postgres skipped: it needs DATABASE_URL or DATABASE_URL_FILE'
+for name in "${NEEDY[@]}"; do
+  [ "$name" = postgres ] && continue
+  check "up says why $name is skipped (it needs $(service_requires "$name"))" \
+    has_line "$work/readme-up.log" "mcp-$name skipped: it needs $(service_requires "$name") in "
+done
 check "the redirected log kept its first lines (no /dev/stdout truncation): networks created, base image built" \
   has_line "$work/readme-up.log" '^==> creating network mcp-e2e-'"$id"'-litellm$'
 log_complete() {
@@ -212,30 +249,37 @@ check "the redirected log has the build output and ends with the table" log_comp
 check "the log is plain text: no colour or cursor escape sequences" no_escapes "$work/readme-up.log"
 check "the legacy builder's deprecation notice is gone; why the legacy builder runs is said at most once" \
   builder_notice_once "$work/readme-up.log"
-check "while waiting, up printed each service turning healthy" each_turned_healthy "$work/readme-up.log" fetch filesystem sqlite
+check "while waiting, up printed each service turning healthy (${PLAIN[*]})" each_turned_healthy "$work/readme-up.log" "${PLAIN[@]}"
 
 out=$(as_user ./deploy.sh status 2>&1)
 rc=$?
 printf '%s\n' "$out" | sed 's/^/  | /'
 check "./deploy.sh status exits 0 (rc=$rc)" test "$rc" -eq 0
-postgres_skipped_others_healthy() {
-  grep -Eq '^postgres +.* skipped \(needs DATABASE_URL or DATABASE_URL_FILE\)$' <<<"$1" &&
-    [ "$(grep -Ec ' healthy$' <<<"$1")" -eq 3 ]
+needy_skipped_others_healthy() {
+  local name
+  for name in "${NEEDY[@]}"; do
+    grep -Eq "^$name +.* skipped \\(needs $(service_requires "$name")\\)\$" <<<"$1" || return 1
+  done
+  [ "$(grep -Ec ' healthy$' <<<"$1")" -eq "${#PLAIN[@]}" ]
 }
-check "./deploy.sh status shows postgres as skipped, the others healthy" postgres_skipped_others_healthy "$out"
+check "./deploy.sh status shows ${NEEDY[*]} as skipped, the others healthy" needy_skipped_others_healthy "$out"
 as_user ./deploy.sh test >"$work/readme-test.log" 2>&1
 rc=$?
 check "./deploy.sh test exits 0 with no settings (rc=$rc)" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || tail -n 30 "$work/readme-test.log" | sed 's/^/  | /'
 check "fetch's default smoke test: the SSRF guard's refusal of loopback, over /sse and /mcp" \
   test "$(grep -c '^OK the expected refusal' "$work/readme-test.log")" -eq 2
-check "deploy.sh test says postgres was skipped, not failed" has_line "$work/readme-test.log" 'mcp-postgres skipped \(it needs'
+for name in "${NEEDY[@]}"; do
+  check "deploy.sh test says $name was skipped, not failed" has_line "$work/readme-test.log" "mcp-$name skipped \\(it needs"
+done
 out=$(as_user scripts/health_check.sh 2>&1)
 rc=$?
 check "the README's cron line stays quiet: health_check.sh exits 0 and prints nothing (rc=$rc${out:+, output: $out})" \
   test "$rc" -eq 0 -a -z "$out"
 out=$(as_user scripts/health_check.sh -v 2>&1)
-check "health_check.sh -v lists postgres as skipped" grep -Eq '^skipped +postgres +not deployed: needs DATABASE_URL' <<<"$out"
+for name in "${NEEDY[@]}"; do
+  check "health_check.sh -v lists $name as skipped" grep -Eq "^skipped +$name +not deployed: needs $(service_requires "$name")" <<<"$out"
+done
 
 phase "README flow: MCP_API_KEYS added to the secrets file, then ./deploy.sh restart"
 printf 'MCP_API_KEYS=%s\n' "$MCP_API_KEY" >>"$readme_secrets"
@@ -243,7 +287,7 @@ as_user ./deploy.sh restart >"$work/readme-restart.log" 2>&1
 rc=$?
 sed 's/^/  | /' "$work/readme-restart.log" | tail -n 12
 check "./deploy.sh restart exits 0 (rc=$rc)" test "$rc" -eq 0
-tally node e2e/checks.mjs auth fetch filesystem sqlite
+tally node e2e/checks.mjs auth "${PLAIN[@]}"
 rc=0
 as_user ./deploy.sh test >"$work/readme-test2.log" 2>&1 || rc=$?
 check "./deploy.sh test passes with the key (test_service.sh reads it from the secrets file) (rc=$rc)" test "$rc" -eq 0
@@ -285,20 +329,46 @@ export COMPOSE_FILE="docker-compose.yml:e2e/docker-compose.e2e.yml"
 export MCP_HEALTH_INTERVAL=2s
 export SECRETS_FILE="$work/sse.env"
 export MCP_SQLITE_DATA="$work/sqlite" MCP_WORKSPACE_DIR="$work/workspace" MCP_SHARED_DIR="$work/shared"
+export MCP_MEMORY_DATA="$work/memory"
+export MCP_DATABASES_SERVERS="$work/servers.yml" MCP_DATABASES_SECRETS="$work/databases.env"
 export E2E_WORKSPACE_DIR="$MCP_WORKSPACE_DIR" E2E_SHARED_DIR="$MCP_SHARED_DIR" E2E_CONTAINER_PREFIX="$MCP_CONTAINER_PREFIX"
-mkdir -p "$MCP_SQLITE_DATA" "$MCP_WORKSPACE_DIR" "$MCP_SHARED_DIR"
+export E2E_RUN_ID="$id" E2E_DATABASES_SERVER=e2e-pg E2E_REPO_DIR="$ROOT" E2E_REDIS_SOCKET_DIR="$work/redis"
+E2E_GITHUB_TOKEN="ghp_e2e$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export E2E_GITHUB_TOKEN
+mkdir -p "$MCP_SQLITE_DATA" "$MCP_WORKSPACE_DIR" "$MCP_SHARED_DIR" "$MCP_MEMORY_DATA" "$E2E_REDIS_SOCKET_DIR"
 printf 'Hello from the e2e run %s.\nSecond line.\n' "$id" >"$MCP_WORKSPACE_DIR/hello.txt"
-# the services run as uid 1000 (`node`): their writable folders must be theirs
-chown 1000:1000 "$MCP_SQLITE_DATA" "$MCP_SHARED_DIR" 2>/dev/null || chmod 0777 "$MCP_SQLITE_DATA" "$MCP_SHARED_DIR"
+# mcp-databases: one server, the host's PostgreSQL through its socket, read-only; no password (trust)
+printf 'servers:\n  - name: %s\n    engine: postgresql\n    host: /var/run/postgresql\n    user: postgres\n    access: read_only\n    databases:\n      include: [test]\n' \
+  "$E2E_DATABASES_SERVER" >"$MCP_DATABASES_SERVERS"
+install -m 600 /dev/null "$MCP_DATABASES_SECRETS"
+printf 'DATABASES_ENCRYPTION_KEY=%s\n' "$(openssl rand -base64 32)" >"$MCP_DATABASES_SECRETS"
+# the services run as uid 1000 (`node`): their writable folders and the databases secrets file must be theirs
+chown 1000:1000 "$MCP_SQLITE_DATA" "$MCP_SHARED_DIR" "$MCP_MEMORY_DATA" "$MCP_DATABASES_SECRETS" 2>/dev/null ||
+  chmod 0777 "$MCP_SQLITE_DATA" "$MCP_SHARED_DIR" "$MCP_MEMORY_DATA"
 {
   printf '# throwaway secrets of e2e run %s\n' "$id"
   printf 'MCP_API_KEYS=%s\n' "$MCP_API_KEY"
   printf 'LOG_LEVEL=warn\n'
   printf 'FETCH_ALLOWED_HOSTS=127.0.0.1\n'
   [ -S "$pg_socket" ] && printf 'DATABASE_URL=postgresql://postgres@localhost/test?host=/var/run/postgresql\n'
+  printf 'GITHUB_TOKEN=%s\nGITHUB_API_URL=http://github-api:9000\n' "$E2E_GITHUB_TOKEN"
+  printf 'DATABASES_REGISTRY_URL=postgresql://postgres@localhost/test?host=/var/run/postgresql\n'
+  printf 'DATABASES_REGISTRY_SCHEMA=%s\nDATABASES_CACHE_PREFIX=%s\n' "$databases_schema" "$databases_cache_prefix"
+  printf 'DATABASES_REDIS_URL=/run/redis/redis.sock\nDATABASES_SYNC_INTERVAL=0\n'
 } >"$SECRETS_FILE"
 chmod 600 "$SECRETS_FILE"
-check "the host's PostgreSQL socket is there for mcp-postgres ($pg_socket)" test -S "$pg_socket"
+check "the host's PostgreSQL socket is there for mcp-postgres and mcp-databases ($pg_socket)" test -S "$pg_socket"
+node e2e/redis-relay.mjs "$E2E_REDIS_SOCKET_DIR/redis.sock" >"$work/redis-relay.log" 2>&1 &
+relay_pid=$!
+relay_up() {
+  local deadline=$((SECONDS + 20))
+  until grep -q '^listening ' "$work/redis-relay.log"; do
+    [ "$SECONDS" -lt "$deadline" ] && kill -0 "$relay_pid" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  redis-cli -s "$E2E_REDIS_SOCKET_DIR/redis.sock" ping | grep -qx PONG
+}
+check "the host's Redis answers through the relayed socket for mcp-databases (e2e/redis-relay.mjs)" relay_up
 
 "${COMPOSE_WORDS[@]}" config >"$work/compose-config.yml" 2>"$work/compose-config.err"
 check "compose accepts docker-compose.yml + e2e/docker-compose.e2e.yml" test -s "$work/compose-config.yml"
@@ -335,6 +405,13 @@ for name in "${NAMES[@]}"; do
     printf '%s\n' "$out" | tail -n 20 | sed 's/^/  | /'
   fi
 done
+
+databases_health() {
+  local body
+  body=$(curl -s -m 10 "$(service_url databases)/health") || return 1
+  printf '%s' "$body" | grep -q '"registry":{"status":"ok"' && printf '%s' "$body" | grep -q '"cache":"up"'
+}
+check "mcp-databases /health: its registry (the host's PostgreSQL) ok, its cache (Redis, relayed) up" databases_health
 
 # ---------------------------------------------------------------------------------------------
 phase "tools over /sse and /mcp"
@@ -427,6 +504,9 @@ check "no container of the run is left" test -z "$(docker ps -aq --filter "name=
 check "scripts/cleanup.sh --volumes --networks --dangling" quiet scripts/cleanup.sh --volumes --networks --dangling
 check "nothing of the run is left (containers, networks, volumes)" test -z "$(leftovers)"
 check "the bind-mounted data stayed on the host until the run deleted it" test -s "$MCP_SQLITE_DATA/database.db"
+check "mcp-memory's database is in its host data folder" test -s "$MCP_MEMORY_DATA/memory.db"
+stop_relay
+check "the run's registry schema ($databases_schema) and cache keys ($databases_cache_prefix*) are removed" host_backends_clean
 
 finished=1
 summary
