@@ -22,7 +22,8 @@
 # deployment); a swarm it had to initialise it leaves again. Prints one line per check and a closing
 # "swarm: N checks passed, M failed" (appended as "swarm N M" to $MCP_COUNTS_FILE when set, for
 # .ci/run); exit 1 on any failure. MCP_SWARM_KEEP=1 leaves the stack running for inspection.
-# Settings: MCP_SWARM_LOAD_SECONDS (load before and after the kill, default 6 each).
+# Settings: MCP_SWARM_LOAD_SECONDS (load before and after the kill, default 6 each); MCP_IMAGE_TAG
+# (default swarm-test); MCP_SKIP_BUILD=1 uses the images of that tag as they are.
 # node -e and eval bodies are single-quoted on purpose: JavaScript, or expanded when they run
 # shellcheck disable=SC2016
 set -uo pipefail
@@ -52,8 +53,11 @@ id=$$
 work=$(mktemp -d)
 export COMPOSE_PROJECT_NAME="mcpswarm$id"
 export MCP_LITELLM_NETWORK="mcp-swarm-$id-litellm" MCP_POSTGRES_NETWORK="mcp-swarm-$id-postgres"
-export MCP_IMAGE_TAG=swarm-test MCP_REPLICAS=3 MCP_SWARM_ENDPOINT_MODE=dnsrr MCP_HEALTH_INTERVAL=2s
-export MCP_HEALTH_TIMEOUT=120 SECRETS_FILE="$work/secrets.env" MCP_BUILD_LOG="$work/build.log" NO_COLOR=1
+skip_build=${MCP_SKIP_BUILD:-0}
+export MCP_IMAGE_TAG=${MCP_IMAGE_TAG:-swarm-test} MCP_REPLICAS=3 MCP_SWARM_ENDPOINT_MODE=dnsrr MCP_HEALTH_INTERVAL=3s
+# generous on a loaded machine (cold starts of 20+ s were seen at load average 50)
+export MCP_HEALTH_START_PERIOD=${MCP_HEALTH_START_PERIOD:-180s} MCP_HEALTH_CHECK_TIMEOUT=${MCP_HEALTH_CHECK_TIMEOUT:-15s}
+export MCP_HEALTH_TIMEOUT=300 SECRETS_FILE="$work/secrets.env" MCP_BUILD_LOG="$work/build.log" NO_COLOR=1
 unset COMPOSE_FILE MCP_SKIP_BUILD MCP_CONTAINER_PREFIX
 load_seconds=${MCP_SWARM_LOAD_SECONDS:-6}
 stack=$COMPOSE_PROJECT_NAME
@@ -96,9 +100,15 @@ if ! timeout 10 docker info >/dev/null 2>&1; then scripts/ensure-docker.sh >/dev
 swarm_was=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
 check "the engine answers and is not in a half-made swarm (state: $swarm_was)" \
   test "$swarm_was" = active -o "$swarm_was" = inactive
-check "./deploy.sh build fetch filesystem (base image, then the service images, tag $MCP_IMAGE_TAG)" \
-  ./deploy.sh build fetch filesystem
-[ "$failed" -eq 0 ] || tail -n 30 "$MCP_BUILD_LOG"
+if [ "$skip_build" = 1 ]; then
+  check "MCP_SKIP_BUILD=1: the images of tag $MCP_IMAGE_TAG exist" \
+    docker image inspect "$(registry_get fetch image):$MCP_IMAGE_TAG" "$(registry_get filesystem image):$MCP_IMAGE_TAG"
+else
+  check "./deploy.sh build fetch filesystem (base image, then the service images, tag $MCP_IMAGE_TAG)" \
+    ./deploy.sh build fetch filesystem
+  [ "$failed" -eq 0 ] || tail -n 30 "$MCP_BUILD_LOG"
+fi
+export MCP_SKIP_BUILD=1
 if ./deploy.sh up --swarm fetch filesystem >"$work/up.log" 2>&1; then
   ok "./deploy.sh up --swarm fetch filesystem: every replica healthy"
 else
@@ -126,7 +136,7 @@ for name in fetch filesystem; do
     -p "127.0.0.1:${lb_port[$name]}:$port" -v "$ROOT/e2e/swarm-lb.mjs:/lb.mjs:ro" --entrypoint node \
     "$lb_image" /lb.mjs "$port" "mcp-$name" "$port" 9000 >/dev/null
 done
-lb_stats() { docker exec "$stack-lb-$1" node -e 'fetch("http://127.0.0.1:9000/").then((r) => r.text()).then(console.log)'; }
+lb_stats() { docker exec "$stack-lb-$1" node -e 'fetch("http://127.0.0.1:9000/").then((r) => r.text()).then(console.log)' 2>/dev/null; }
 lb_ready() { [ "$(lb_stats "$1" | node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0)).addresses.length))')" = 3 ]; }
 wait_for() {
   local deadline=$((SECONDS + $1))
@@ -137,7 +147,7 @@ wait_for() {
   done
 }
 check "a load balancer per service on 127.0.0.1 (${lb_port[fetch]}, ${lb_port[filesystem]}) sees the 3 tasks of each" \
-  wait_for 20 eval 'lb_ready fetch && lb_ready filesystem'
+  wait_for 90 eval 'lb_ready fetch && lb_ready filesystem'
 
 rpc() {
   curl -s -m 10 "http://127.0.0.1:${lb_port[$1]}/rpc" -H 'content-type: application/json' \
@@ -211,7 +221,7 @@ check "docker kill one mcp-fetch task ($victim_fetch) and one mcp-filesystem tas
   docker kill "$victim_fetch" "$victim_fs"
 sleep "$load_seconds"
 check "swarm replaced the killed replicas: 3/3 each again" \
-  wait_for 60 eval 'test "$(replicas fetch) $(replicas filesystem)" = "3/3 3/3"'
+  wait_for 240 eval 'test "$(replicas fetch) $(replicas filesystem)" = "3/3 3/3"'
 stop_load
 load_checks "kill"
 verify_writes "kill" k
@@ -238,7 +248,7 @@ check "docker service update --image $new_image (fetch) and --force (filesystem)
     docker service update --detach --no-resolve-image --force "${stack}_mcp-filesystem" >/dev/null'
 update_state() { docker service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${stack}_mcp-$1"; }
 updated() { [ "$(update_state fetch) $(update_state filesystem)" = "completed completed" ]; }
-wait_for 150 updated
+wait_for 400 updated
 check "both rolling updates completed (fetch: $(update_state fetch), filesystem: $(update_state filesystem)) after $((SECONDS - update_started)) s" \
   updated
 stop_load
