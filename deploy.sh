@@ -11,6 +11,13 @@
 #   ./deploy.sh test [service...]     scripts/test_service.sh: list tools and call a harmless one
 #   ./deploy.sh clean [--yes]         containers, volumes (SQLite data, /shared!) and images of the project
 #
+# Docker Swarm (several replicas of a service behind one name; README "Several replicas"):
+#   ./deploy.sh up --swarm [service...]    `docker swarm init` when the engine is not in a swarm yet,
+#                                          overlay networks, build, `docker stack deploy` of the same
+#                                          docker-compose.yml, wait until every replica is healthy
+#   ./deploy.sh status --swarm             the stack's services and their replicas; 0 when all run
+#   ./deploy.sh down --swarm               `docker stack rm` (volumes and the swarm itself stay)
+#
 # A service is named `sqlite` or `mcp-sqlite`. `up` skips a service whose backend setting is missing
 # from the secrets file (config/services.yaml `requires`: postgres needs DATABASE_URL); `status`,
 # `test` and scripts/health_check.sh show it as skipped, not as failed.
@@ -39,6 +46,12 @@
 #   MCP_DATABASES_SERVERS, MCP_DATABASES_SECRETS   mcp-databases' servers file (default config/servers.yml)
 #                         and secrets file (default databases.env beside SECRETS_FILE); `up` checks both
 #   NO_COLOR              no colours
+#   MCP_REPLICAS          --swarm: replicas of each service that scales out (default 2; sqlite: always 1)
+#   MCP_SWARM_ENDPOINT_MODE  --swarm: vip (default; the routing mesh publishes each port on every
+#                         node, on ALL interfaces) or dnsrr (no published ports: a load balancer or
+#                         client on the overlay network resolves tasks.<service>; for engines whose
+#                         routing mesh does not work, e.g. without iptables)
+#   MCP_SWARM_ADVERTISE_ADDR  --swarm: address for `docker swarm init` (default 127.0.0.1: one node)
 #   and the MCP_<NAME>_PORT / MCP_CONTAINER_PREFIX / network overrides of docker-compose.yml.
 set -euo pipefail
 
@@ -550,9 +563,182 @@ cmd_clean() {
   scripts/cleanup.sh --volumes --images || die $E_COMPOSE "cleanup failed"
 }
 
+
+# --- Docker Swarm ------------------------------------------------------------------------------
+# The stack is named after the compose project; its services are <stack>_mcp-<name>, reachable on
+# the overlay networks as mcp-<name> like the compose containers.
+
+swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown; }
+
+ensure_swarm() {
+  local state
+  state=$(swarm_state)
+  [ "$state" = active ] && return 0
+  [ "$state" = inactive ] || die $E_COMPOSE "the engine's swarm state is '$state' (not active or inactive): see \`docker info\`"
+  info "this engine is in no swarm: docker swarm init --advertise-addr ${MCP_SWARM_ADVERTISE_ADDR:-127.0.0.1}"
+  docker swarm init --advertise-addr "${MCP_SWARM_ADVERTISE_ADDR:-127.0.0.1}" >/dev/null ||
+    die $E_COMPOSE "docker swarm init failed"
+}
+
+# Swarm services can only join swarm-scoped networks: each network of config/networks.yaml is an
+# attachable overlay (LiteLLM's own container joins it with `docker network connect`).
+ensure_overlay_networks() {
+  local name actual scope
+  while read -r name actual; do
+    scope=$(docker network inspect -f '{{.Scope}}' "$actual" 2>/dev/null || true)
+    case $scope in
+      swarm) ;;
+      '')
+        info "creating overlay network $actual"
+        docker network create -d overlay --attachable "$actual" >/dev/null || die $E_COMPOSE "cannot create overlay network $actual"
+        ;;
+      *)
+        die $E_CONFIG "network $actual exists with scope $scope (a compose deployment's bridge?); Swarm services need an overlay network: choose another name with $(registry_rows "$MCP_NETWORKS_FILE" name env | awk -F '\037' -v n="$name" '$1 == n { print $2 }')=<name>"
+        ;;
+    esac
+  done < <(network_rows)
+}
+
+# The stack file: `docker stack config` of the compose files (interpolated: MCP_REPLICAS, the
+# secrets file...), with only the services named and, in dnsrr mode, without published ports (the
+# routing mesh publishes ports only for vip services).
+swarm_stack_file() {
+  local out=$1 keep files=() file
+  shift
+  keep=" ${*/#/mcp-} "
+  IFS=: read -r -a files <<<"${COMPOSE_FILE:-docker-compose.yml}"
+  local args=()
+  for file in "${files[@]}"; do args+=(-c "$file"); done
+  [ -n "${COMPOSE_FILE:-}" ] || [ ! -f docker-compose.override.yml ] || args+=(-c docker-compose.override.yml)
+  SECRETS_FILE=$COMPOSE_SECRETS docker stack config "${args[@]}" 2>/dev/null |
+    awk -v keep="$keep" -v drop_ports="$([ "${MCP_SWARM_ENDPOINT_MODE:-vip}" = dnsrr ] && echo 1 || echo 0)" '
+      /^[^ ]/ { section = $0; skip = 0; drop = 0; print; next }
+      section == "services:" && /^  [^ ]/ {
+        name = $0; sub(/^  /, "", name); sub(/:.*/, "", name)
+        skip = index(keep, " " name " ") == 0; drop = 0
+        if (!skip) print
+        next
+      }
+      skip { next }
+      section == "services:" && /^    [^ ]/ { drop = drop_ports && $0 ~ /^    ports:/ }
+      drop { next }
+      { print }
+    ' >"$out"
+  grep -q '^  mcp-' "$out" || die $E_COMPOSE "docker stack config gave no service (docker CLI 20.10+ needed)"
+}
+
+# "<desired> <running>" replicas of each stack service, one line per service: name desired running
+swarm_replicas() {
+  docker service ls --filter "label=com.docker.stack.namespace=$COMPOSE_PROJECT_NAME" --format '{{.Name}} {{.Replicas}}' 2>/dev/null |
+    awk '{ split($2, r, "/"); print $1, r[2], r[1] }'
+}
+
+# Waits until every service of the stack runs all its replicas (a task counts once its healthcheck
+# passes) and no update is in progress.
+wait_swarm_healthy() {
+  local deadline=$((SECONDS + MCP_HEALTH_TIMEOUT)) started=$SECONDS lines pending name desired running
+  info "waiting up to ${MCP_HEALTH_TIMEOUT}s for every replica of stack $COMPOSE_PROJECT_NAME to be healthy"
+  while :; do
+    lines=$(swarm_replicas)
+    pending=0
+    while read -r name desired running; do
+      [ -n "$name" ] || continue
+      [ "$running" = "$desired" ] && [ "$desired" -gt 0 ] || pending=1
+    done <<<"$lines"
+    if [ -n "$lines" ] && [ "$pending" = 0 ]; then
+      info "every replica healthy after $((SECONDS - started))s"
+      return 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      warn "not every replica is healthy:"
+      docker stack ps --no-trunc --format '    {{.Name}} {{.CurrentState}} {{.Error}}' "$COMPOSE_PROJECT_NAME" >&2 || true
+      return 1
+    fi
+    sleep 2
+  done
+}
+
+print_swarm_table() {
+  docker stack services --format 'table {{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Image}}\t{{.Ports}}' "$COMPOSE_PROJECT_NAME" 2>/dev/null ||
+    echo "no stack $COMPOSE_PROJECT_NAME"
+  printf 'On the overlay network %s: http://mcp-<service>:<port>/sse (endpoint mode %s)\n' \
+    "$(network_rows | awk '$1 == "litellm-net" { print $2 }')" "${MCP_SWARM_ENDPOINT_MODE:-vip}"
+}
+
+cmd_up_swarm() {
+  local explicit=0 services stack_file
+  [ "$#" -gt 0 ] && explicit=1
+  select_services "$@"
+  require_engine
+  require_secrets
+  runnable_services "$explicit"
+  services=("${SERVICES[@]}")
+  [ "${#services[@]}" -gt 0 ] || die $E_CONFIG "no service to start"
+  export MCP_REPLICAS=${MCP_REPLICAS:-2}
+  ensure_swarm
+  ensure_overlay_networks
+  if [ "${MCP_SKIP_BUILD:-0}" != 1 ]; then
+    build_base
+    build_services "${services[@]}"
+  fi
+  stack_file=$(mktemp --suffix=.yml)
+  TEMP_FILES+=("$stack_file")
+  swarm_stack_file "$stack_file" "${services[@]}"
+  info "deploying stack $COMPOSE_PROJECT_NAME: ${services[*]/#/mcp-} ($MCP_REPLICAS replicas each where it scales out, endpoint mode ${MCP_SWARM_ENDPOINT_MODE:-vip})"
+  # --resolve-image never: the images are local (no registry on a single node); a multi-node swarm
+  # needs them pushed to a registry every node can pull from (MCP_IMAGE_TAG / image names).
+  local out rc=0
+  out=$(docker stack deploy --resolve-image never --prune -c "$stack_file" "$COMPOSE_PROJECT_NAME" 2>&1) || rc=$?
+  # (the options compose uses and Swarm does not: build, container_name, restart, security_opt)
+  printf '%s\n' "$out" | grep -v -E 'Ignoring unsupported options|ignoring IP-address' | sed 's/^/    /' || true
+  [ "$rc" -eq 0 ] || die $E_COMPOSE "docker stack deploy failed"
+  wait_swarm_healthy || rc=$E_HEALTH
+  print_swarm_table
+  [ "$rc" -eq 0 ] || die $rc "not every replica became healthy within ${MCP_HEALTH_TIMEOUT}s"
+}
+
+cmd_down_swarm() {
+  local deadline
+  require_engine
+  [ "$(swarm_state)" = active ] || die $E_COMPOSE "this engine is in no swarm: nothing to remove"
+  info "removing stack $COMPOSE_PROJECT_NAME"
+  docker stack rm "$COMPOSE_PROJECT_NAME" >/dev/null || die $E_COMPOSE "docker stack rm failed"
+  # stack rm returns before the tasks are gone; wait, so that the volumes and networks can go next
+  deadline=$((SECONDS + 60))
+  while [ -n "$(docker ps -q --filter "label=com.docker.stack.namespace=$COMPOSE_PROJECT_NAME")" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || die $E_COMPOSE "the stack's containers are still there after 60 s"
+    sleep 1
+  done
+}
+
+cmd_status_swarm() {
+  local lines bad=0 name desired running
+  require_engine
+  print_swarm_table
+  lines=$(swarm_replicas)
+  [ -n "$lines" ] || exit $E_HEALTH
+  while read -r name desired running; do
+    [ "$running" = "$desired" ] || bad=1
+  done <<<"$lines"
+  [ "$bad" -eq 0 ] || exit $E_HEALTH
+}
+
 main() {
-  local verb=${1:-}
+  local verb=${1:-} arg swarm=0 rest=()
   [ "$#" -gt 0 ] && shift
+  for arg in "$@"; do
+    if [ "$arg" = --swarm ]; then swarm=1; else rest+=("$arg"); fi
+  done
+  set -- "${rest[@]}"
+  if [ "$swarm" = 1 ]; then
+    case $verb in
+      up) cmd_up_swarm "$@" ;;
+      down) cmd_down_swarm "$@" ;;
+      status) cmd_status_swarm "$@" ;;
+      *) die $E_USAGE "--swarm goes with up, down and status" ;;
+    esac
+    return
+  fi
   case $verb in
     up) cmd_up "$@" ;;
     build) cmd_build "$@" ;;
