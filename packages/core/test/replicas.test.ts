@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import {
@@ -12,9 +13,11 @@ import {
   parseSseEvents,
   type RawResponse,
   type ServiceProcess,
+  startService,
   startServiceProcess,
   waitUntil,
 } from '../../testing/src/index.js';
+import { echoService } from './helpers/echo-service.js';
 
 /**
  * Several replicas of the echo service as real processes sharing one Redis (MCP_SESSION_STORE):
@@ -263,6 +266,58 @@ describe('several replicas sharing sessions through Redis', { timeout: 60_000 },
     stream.close();
   });
 
+  it('has the owner check the forwarded identity too (a forged request on its channel gets 404)', async () => {
+    const session = await initialize(a.url, ONE);
+    const owner = ((await httpRequest(`${a.url}/health`)).json as { replica: string }).replica;
+    const listener = new Redis(REDIS_URL);
+    const publisher = new Redis(REDIS_URL);
+    try {
+      const answers: unknown[] = [];
+      listener.on('message', (_channel: string, text: string) => answers.push(JSON.parse(text)));
+      await listener.subscribe(`${prefix}replica:test-listener`);
+      const forged = (identity: string, rid: string) =>
+        JSON.stringify({
+          t: 'req',
+          rid,
+          from: 'test-listener',
+          sid: session,
+          kind: 'streamable-http',
+          method: 'POST',
+          url: '/mcp',
+          headers: { ...MCP_POST_HEADERS, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+          identity: { id: identity, authenticated: true },
+          body: JSON.parse(echoCall(2, 'forged')) as unknown,
+        });
+      expect(await publisher.publish(`${prefix}replica:${owner}`, forged('key:00000000', 'forged'))).toBe(1);
+      await waitUntil(() => answers.length === 3, 'the owner to answer');
+      const notFound = JSON.stringify({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32005, message: 'Session not found' },
+      });
+      expect(answers).toEqual([
+        { t: 'head', rid: 'forged', status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } },
+        { t: 'data', rid: 'forged', chunk: Buffer.from(notFound).toString('base64') },
+        { t: 'end', rid: 'forged' },
+      ]);
+      // The same request with the session's own identity is run (the check above can tell them apart).
+      const own = `key:${createHash('sha256').update(KEY_ONE).digest('hex').slice(0, 8)}`;
+      await publisher.publish(`${prefix}replica:${owner}`, forged(own, 'genuine'));
+      await waitUntil(
+        () =>
+          answers.some(
+            (answer) =>
+              (answer as { t: string; rid: string }).t === 'end' && (answer as { rid: string }).rid === 'genuine',
+          ),
+        'the genuine answer',
+      );
+      expect(answers[3]).toMatchObject({ t: 'head', rid: 'genuine', status: 200 });
+    } finally {
+      listener.disconnect();
+      publisher.disconnect();
+    }
+  });
+
   it('answers a clear JSON-RPC error when the owner does not answer in time (MCP_FORWARD_TIMEOUT_MS)', async () => {
     const session = await initialize(c.url, ONE);
     // A stopped process keeps its Redis connections open but reads nothing: the forward waits.
@@ -391,4 +446,27 @@ describe('the session store unreachable', () => {
       await proxy.cut();
     }
   }, 400_000);
+});
+
+describe('a stateless server', () => {
+  it('has no sessions to share: MCP_SESSION_STORE is not used', async () => {
+    // Port 1: nothing listens there, a store in use would report itself down.
+    const service = await startService(echoService, {
+      env: { MCP_STATELESS: 'true', MCP_SESSION_STORE: 'redis://127.0.0.1:1' },
+    });
+    try {
+      expect(service.app.mcp.cluster).toBeUndefined();
+      const health = await httpRequest(`${service.url}/health`);
+      expect(health.status).toBe(200);
+      expect(health.json).not.toHaveProperty('session_store');
+      const answer = await httpRequest(`${service.url}/mcp`, {
+        method: 'POST',
+        headers: { ...MCP_POST_HEADERS },
+        body: echoCall(1, 'stateless'),
+      });
+      expect(answer.status).toBe(200);
+    } finally {
+      await service.close();
+    }
+  });
 });
