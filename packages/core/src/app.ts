@@ -8,7 +8,9 @@ import type { BaseConfig } from './config.js';
 import type { ServiceDefinition } from './define-service.js';
 import { httpFailure } from './errors.js';
 import { createAuthenticator } from './http/authentication.js';
+import { deliver } from './http/deliver.js';
 import { createFastLane, type Lane } from './http/fast-lane.js';
+import { createForwarding } from './http/forwarding.js';
 import { createHostPolicy } from './http/host-policy.js';
 import { parseJson } from './http/json-body.js';
 import { createRpcHandler } from './http/rpc-handler.js';
@@ -27,6 +29,7 @@ import { createRateLimiter } from './rate-limit.js';
 import { ToolRegistry } from './registry/registry.js';
 import { expiredSessions, MemorySessionStore, type SessionStore } from './sessions/session.js';
 import { createSessionAdmission } from './sessions/session-admission.js';
+import { createSessionDirectory, type SessionDirectory } from './sessions/session-directory.js';
 import type { CoreState } from './state.js';
 
 export interface BuildAppOptions<Config extends BaseConfig, Deps> {
@@ -140,6 +143,21 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   const { extendServer } = service;
   const publicUrl = config.MCP_PUBLIC_URL ? new URL(config.MCP_PUBLIC_URL) : undefined;
   const sessions = options.sessions ?? new MemorySessionStore();
+  // Several replicas share sessions through Redis; a stateless server has none to share.
+  let directory: SessionDirectory | undefined;
+  let receive: (text: string) => void = () => undefined;
+  if (config.MCP_SESSION_STORE && config.MCP_STATELESS) {
+    logger.info('MCP_SESSION_STORE is not used: the server is stateless (MCP_STATELESS=true)');
+  } else if (config.MCP_SESSION_STORE) {
+    directory = createSessionDirectory({
+      url: config.MCP_SESSION_STORE,
+      prefix: config.MCP_SESSION_STORE_PREFIX ?? `mcp:${service.name}:`,
+      heartbeatMs: config.MCP_REPLICA_HEARTBEAT_MS,
+      localSessions: () => sessions.values(),
+      onMessage: (text) => receive(text),
+      onWarning: (message, error) => logger.warn(error ? { err: error } : {}, message),
+    });
+  }
   const admission = createSessionAdmission({
     store: sessions,
     metrics,
@@ -147,6 +165,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     maxPerIdentity: config.MCP_MAX_SESSIONS_PER_IDENTITY,
     perMinute: config.MCP_SESSION_RATE_LIMIT,
     idleMs: config.MCP_SESSION_IDLE_MS,
+    ...(directory ? { onRelease: (session) => void directory.remove(session.id) } : {}),
   });
   const state: CoreState = {
     service,
@@ -188,6 +207,22 @@ export async function buildApp<Config extends BaseConfig, Deps>(
           : {}),
       }),
   };
+  if (directory) {
+    const forwarding = createForwarding({
+      directory,
+      sessions,
+      deliver,
+      logger,
+      forwardTimeoutMs: config.MCP_FORWARD_TIMEOUT_MS,
+      callTimeoutMs: config.MCP_TOOL_TIMEOUT_MS,
+      closing: () => state.closing,
+      count: (direction) => metrics.forwarded.inc({ direction }),
+    });
+    receive = (text) => forwarding.receive(text);
+    state.cluster = { directory, forwarding };
+    await directory.start();
+    if (!directory.available) logger.warn('session store (Redis) unavailable at start: new sessions are refused');
+  }
   app.decorate('mcp', state);
   const rpcHandler = createRpcHandler({
     registry,
@@ -280,6 +315,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     // A connection that never sent a byte (a client's spare) is not idle to node:http, and once the
     // server closes nothing times it out: it would hold the close (and the exit) back.
     for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+    await directory?.close();
   });
   app.addHook('onClose', async () => {
     await service.close?.(deps);

@@ -45,6 +45,16 @@ export const baseConfigSchema = z.object({
   MCP_SESSION_RATE_LIMIT: int(0, 10_000_000, 600),
   MCP_SESSION_IDLE_MS: int(1000, 86_400_000, 600_000),
   MCP_SSE_HEARTBEAT_MS: int(0, 3_600_000, 15_000),
+  // Several replicas behind one address (sessions/session-directory.ts, http/forwarding.ts): unset,
+  // sessions live in this process only.
+  MCP_SESSION_STORE: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL')
+    .optional(),
+  // Prefix of the store's keys and channels; default `mcp:<service>:`.
+  MCP_SESSION_STORE_PREFIX: z.string().min(1).max(200).optional(),
+  MCP_FORWARD_TIMEOUT_MS: int(100, 600_000, 10_000),
+  MCP_REPLICA_HEARTBEAT_MS: int(100, 60_000, 2000),
   MCP_RATE_LIMIT: int(0, 10_000_000, 600),
   MCP_BODY_LIMIT: int(1024, 64 * 1024 * 1024, 1024 * 1024),
   // A request (headers and body) must arrive within this time: a body trickled in is cut (408).
@@ -147,7 +157,8 @@ export function loadConfig<C extends BaseConfig>(schema: ConfigSchema<C>, env: E
     const issue = result.error.issues[0];
     const key = issue?.path.map(String).join('.') ?? '';
     // The bad value helps, unless the variable may hold a secret.
-    const secret = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|DATABASE_URL|DSN|USERS/i.test(key) && !key.endsWith('_FILE');
+    const secret =
+      /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|DATABASE_URL|DSN|USERS|SESSION_STORE$/i.test(key) && !key.endsWith('_FILE');
     const got = key && key in merged && !secret ? ` (got ${JSON.stringify(merged[key])})` : '';
     throw new ConfigError(`${key || 'config'}: ${issue?.message ?? 'invalid'}${got}`);
   }

@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   SHUTTING_DOWN: { jsonRpc: -32018, http: 503 },
   /** The request body did not arrive within MCP_BODY_TIMEOUT_MS. */
   BODY_TIMEOUT: { jsonRpc: -32019, http: 408 },
+  /** The replica that holds a session did not answer a forwarded request in time (MCP_FORWARD_TIMEOUT_MS). */
+  FORWARD_TIMEOUT: { jsonRpc: -32020, http: 504 },
+  /** The shared session store (MCP_SESSION_STORE) cannot be reached: no new session, no lookup. */
+  SESSION_STORE_UNAVAILABLE: { jsonRpc: -32023, http: 503 },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

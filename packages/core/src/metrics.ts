@@ -6,6 +6,8 @@ export interface Metrics {
   toolCalls: Counter<'tool' | 'outcome'>;
   toolDuration: Histogram<'tool'>;
   openSessions: Gauge<'transport'>;
+  /** Requests forwarded between replicas (MCP_SESSION_STORE): sent to an owner, run for another replica. */
+  forwarded: Counter<'direction'>;
 }
 
 export function createMetrics(service: string, defaults = true): Metrics {
@@ -33,5 +35,11 @@ export function createMetrics(service: string, defaults = true): Metrics {
   });
   openSessions.set({ transport: 'sse' }, 0);
   openSessions.set({ transport: 'streamable-http' }, 0);
-  return { registry, toolCalls, toolDuration, openSessions };
+  const forwarded = new Counter({
+    name: 'mcp_forwarded_requests_total',
+    help: 'Session requests forwarded between replicas: sent (to the owner) or received (run here for another replica)',
+    labelNames: ['direction'] as const,
+    registers: [registry],
+  });
+  return { registry, toolCalls, toolDuration, openSessions, forwarded };
 }

@@ -55,6 +55,13 @@ export function healthPlugin(app: FastifyInstance, state: CoreState, done: (err?
       uptime: Math.round((Date.now() - state.startedAt) / 1000),
       tools_count: state.registry.size,
       sessions: state.sessions.size,
+      // Reported, not a check: a replica without Redis still serves the sessions it holds.
+      ...(state.cluster
+        ? {
+            session_store: state.cluster.directory.available ? 'up' : 'down',
+            replica: state.cluster.directory.replicaId,
+          }
+        : {}),
       checks: byName,
     };
   });

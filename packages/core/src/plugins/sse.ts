@@ -2,7 +2,9 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { httpFailure } from '../errors.js';
+import { deliver } from '../http/deliver.js';
 import { keepStreamAlive, SSE_HEADERS } from '../http/sse-writer.js';
+import { storeRefusal } from '../http/store-refusal.js';
 import { findSession, type SseSession } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
@@ -14,15 +16,30 @@ import type { CoreState } from '../state.js';
  */
 export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: Error) => void): void {
   const open = async (request: FastifyRequest, reply: FastifyReply) => {
-    const refused = await state.admission.reserve(request.rateKey);
+    const refused = storeRefusal(state) ?? (await state.admission.reserve(request.rateKey));
     if (refused) return reply.code(refused.status).headers(refused.headers).send(refused.body);
     const res = reply.raw;
+    const transport = new SSEServerTransport('/messages', res);
+    const now = Date.now();
+    if (state.cluster) {
+      // Known to every replica before the client learns its id (the endpoint event, on connect).
+      try {
+        await state.cluster.directory.publish({
+          id: transport.sessionId,
+          identity: request.identity,
+          kind: 'sse',
+          createdAt: now,
+          lastSeen: now,
+        });
+      } catch {
+        const failure = storeRefusal(state, true)!;
+        return reply.code(failure.status).headers(failure.headers).send(failure.body);
+      }
+    }
     reply.hijack();
     // The SDK's writeHead merges these with its own (the same content type and cache control).
     res.setHeader('x-accel-buffering', SSE_HEADERS['x-accel-buffering']);
-    const transport = new SSEServerTransport('/messages', res);
     const engine = state.createEngine(request.identity, request.rateKey, 'sse');
-    const now = Date.now();
     const session: SseSession = {
       id: transport.sessionId,
       kind: 'sse',
@@ -53,13 +70,28 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
       ? httpFailure('SESSION_REQUIRED', 'Bad Request: sessionId query parameter is required')
       : undefined;
     const session = sessionId ? findSession(state.sessions, sessionId, 'sse', request.identity) : undefined;
+    if (!failure && !session && sessionId && state.cluster) {
+      // Another replica may hold the stream: it answers there, this POST gets its 202 from it.
+      reply.hijack();
+      return state.cluster.forwarding.forward(
+        {
+          kind: 'sse',
+          sessionId,
+          method: 'POST',
+          url: request.url,
+          headers: request.headers,
+          identity: request.identity,
+          body: request.body,
+        },
+        reply.raw,
+      );
+    }
     if (failure || !session) {
       const answer = failure ?? httpFailure('SESSION_NOT_FOUND', 'Session not found');
       return reply.code(answer.status).send(answer.body);
     }
-    session.lastSeen = Date.now();
     reply.hijack();
-    await session.transport.handlePostMessage(request.raw, reply.raw, request.body);
+    await deliver(session, request.raw, reply.raw, request.body);
   });
   done();
 }

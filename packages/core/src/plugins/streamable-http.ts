@@ -5,7 +5,9 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { type HttpFailure, httpFailure } from '../errors.js';
+import { deliver } from '../http/deliver.js';
 import { SSE_HEADERS } from '../http/sse-writer.js';
+import { storeRefusal } from '../http/store-refusal.js';
 import { findSession, type StreamableHttpSession, trackRequest } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
@@ -44,35 +46,58 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     await transport.handleRequest(request.raw, reply.raw, request.body);
   };
 
-  const lookup = (request: FastifyRequest, reply: FastifyReply): StreamableHttpSession | undefined => {
+  /**
+   * The session the request names, when this replica holds it. Otherwise the request is answered:
+   * 400 without a session id, 404 for an unknown one; with a shared store, a POST or DELETE of a
+   * session another replica holds is forwarded there, and a GET (a stream, which cannot move) gets
+   * 405 so that the client goes on without the optional standalone stream.
+   */
+  const lookup = async (request: FastifyRequest, reply: FastifyReply): Promise<StreamableHttpSession | undefined> => {
     const header = request.headers['mcp-session-id'];
     if (typeof header !== 'string' || header.length === 0) {
-      void refuse(reply, httpFailure('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required'));
+      await refuse(reply, httpFailure('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required'));
       return undefined;
     }
     const session = findSession(state.sessions, header, 'streamable-http', request.identity);
-    if (!session) void refuse(reply, httpFailure('SESSION_NOT_FOUND', 'Session not found'));
-    return session;
-  };
-
-  /** Hands one HTTP request to the session's transport, tracking activity for idle expiry. */
-  const forward = async (
-    session: StreamableHttpSession,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    stream: boolean,
-  ) => {
-    trackRequest(session, reply.raw, stream);
-    setSseHeaders(reply);
-    reply.hijack();
-    await session.transport.handleRequest(request.raw, reply.raw, request.body);
+    if (session) return session;
+    const { cluster } = state;
+    if (cluster && (request.method === 'POST' || request.method === 'DELETE')) {
+      reply.hijack();
+      await cluster.forwarding.forward(
+        {
+          kind: 'streamable-http',
+          sessionId: header,
+          method: request.method,
+          url: request.url,
+          headers: request.headers,
+          identity: request.identity,
+          body: request.body,
+        },
+        reply.raw,
+      );
+      return undefined;
+    }
+    if (cluster && request.method === 'GET') {
+      const found = await cluster.directory.lookup(header);
+      if ('found' in found && found.found.identity === request.identity.id && found.found.kind === 'streamable-http') {
+        await refuse(
+          reply,
+          httpFailure('METHOD_NOT_ALLOWED', 'Method not allowed: another replica holds this session; use POST', {
+            headers: { allow: 'POST, DELETE' },
+          }),
+        );
+        return undefined;
+      }
+    }
+    await refuse(reply, httpFailure('SESSION_NOT_FOUND', 'Session not found'));
+    return undefined;
   };
 
   const open = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!containsInitialize(request.body)) {
       return refuse(reply, httpFailure('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required'));
     }
-    const refused = await state.admission.reserve(request.rateKey);
+    const refused = storeRefusal(state) ?? (await state.admission.reserve(request.rateKey));
     if (refused) return refuse(reply, refused);
     const engine = state.createEngine(request.identity, request.rateKey, 'streamable-http');
     const now = Date.now();
@@ -80,7 +105,16 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       keepAliveMs,
-      onsessioninitialized: (id) => {
+      onsessioninitialized: async (id) => {
+        // Known to every replica before the client learns its id (the SDK awaits this hook). A store
+        // that fails here fails the initialize.
+        await state.cluster?.directory.publish({
+          id,
+          identity: request.identity,
+          kind: 'streamable-http',
+          createdAt: now,
+          lastSeen: now,
+        });
         session = {
           id,
           kind: 'streamable-http',
@@ -120,8 +154,11 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
   app.post('/mcp', async (request, reply) => {
     if (config.MCP_STATELESS) return stateless(request, reply);
     if (request.headers['mcp-session-id'] === undefined) return open(request, reply);
-    const session = lookup(request, reply);
-    if (session) await forward(session, request, reply, false);
+    const session = await lookup(request, reply);
+    if (session) {
+      reply.hijack();
+      await deliver(session, request.raw, reply.raw, request.body);
+    }
   });
 
   const notAllowed = (reply: FastifyReply) =>
@@ -134,14 +171,23 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
 
   app.get('/mcp', async (request, reply) => {
     if (config.MCP_STATELESS) return notAllowed(reply);
-    const session = lookup(request, reply);
-    if (session) await forward(session, request, reply, true);
+    const session = await lookup(request, reply);
+    if (session) {
+      // The standalone stream: counted as an open stream, so that the session is not idle.
+      trackRequest(session, reply.raw, true);
+      setSseHeaders(reply);
+      reply.hijack();
+      await session.transport.handleRequest(request.raw, reply.raw, request.body);
+    }
   });
 
   app.delete('/mcp', async (request, reply) => {
     if (config.MCP_STATELESS) return notAllowed(reply);
-    const session = lookup(request, reply);
-    if (session) await forward(session, request, reply, false);
+    const session = await lookup(request, reply);
+    if (session) {
+      reply.hijack();
+      await deliver(session, request.raw, reply.raw, request.body);
+    }
   });
   done();
 }

@@ -15,6 +15,8 @@ export interface SessionAdmissionOptions {
   /** MCP_SESSION_IDLE_MS: sessions idle longer than this are closed first when room is needed. */
   idleMs: number;
   now?: () => number;
+  /** Runs when a session leaves the table (the shared directory forgets it). */
+  onRelease?: (session: Session) => void;
 }
 
 /**
@@ -66,6 +68,7 @@ export function createSessionAdmission(options: SessionAdmissionOptions): Sessio
     if (left > 0) counts.set(session.quotaKey, left);
     else counts.delete(session.quotaKey);
     metrics.openSessions.dec({ transport: session.kind });
+    options.onRelease?.(session);
     return true;
   };
 
