@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
+import { FetchError, type FetchErrorKind } from '@mcp-sse/net-guard';
+
 import type { ConvertedPage, ConvertRequest } from './convert.js';
-import { FetchError, type FetchErrorKind } from './fetch-error.js';
 
 /**
  * A few worker threads that convert fetched bodies (convert.ts), so that a hostile page never

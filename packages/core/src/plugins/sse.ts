@@ -2,17 +2,23 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { httpFailure } from '../errors.js';
+import { createPublicPrefix } from '../http/public-prefix.js';
 import { keepStreamAlive, SSE_HEADERS } from '../http/sse-writer.js';
 import { findSession, type SseSession } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
 /**
  * The legacy HTTP+SSE transport (MCP 2024-11-05), which LiteLLM's `transport: sse` speaks:
- * GET /sse opens the stream and announces `/messages?sessionId=…`; the client POSTs there and
- * answers arrive on the stream. The SDK transport writes the stream; the core adds the SSE headers
+ * GET /sse opens the stream and announces `/messages?sessionId=…` (under the proxy's path prefix,
+ * if any); the client POSTs there and answers arrive on the stream. The SDK transport writes the stream; the core adds the SSE headers
  * it lacks (X-Accel-Buffering) and keepalive comments, so that nginx and Python clients keep it open.
  */
 export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: Error) => void): void {
+  // Behind a path-prefixing proxy the announced endpoint must carry the prefix (http/public-prefix.ts).
+  const prefixOf = createPublicPrefix({
+    trustProxy: state.config.MCP_TRUST_PROXY,
+    publicUrl: state.config.MCP_PUBLIC_URL ? new URL(state.config.MCP_PUBLIC_URL) : undefined,
+  });
   const open = async (request: FastifyRequest, reply: FastifyReply) => {
     const refused = await state.admission.reserve(request.rateKey);
     if (refused) return reply.code(refused.status).headers(refused.headers).send(refused.body);
@@ -20,7 +26,7 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
     reply.hijack();
     // The SDK's writeHead merges these with its own (the same content type and cache control).
     res.setHeader('x-accel-buffering', SSE_HEADERS['x-accel-buffering']);
-    const transport = new SSEServerTransport('/messages', res);
+    const transport = new SSEServerTransport(`${prefixOf(request.headers)}/messages`, res);
     const engine = state.createEngine(request.identity, request.rateKey, 'sse');
     const now = Date.now();
     const session: SseSession = {
