@@ -29,6 +29,8 @@ describe('createPublicPrefix', () => {
     const prefix = createPublicPrefix({ trustProxy: false, publicUrl });
     expect(prefix({ host: 'mcp.example' })).toBe('/sqlite');
     expect(prefix({ host: 'MCP.Example' })).toBe('/sqlite');
+    expect(prefix({ host: 'mcp.example:8443' })).toBe('/sqlite');
+    expect(prefix({ host: 'mcp.example.evil' })).toBe('');
     expect(prefix({ host: 'mcp-sqlite:8006' })).toBe('');
     expect(prefix({})).toBe('');
     const trusting = createPublicPrefix({ trustProxy: true, publicUrl });

@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 
-import { FetchError } from '@mcp-sse/net-guard';
+import { FetchError } from '@mcp-sse/net-guard/errors';
 
 import { convertPage, type ConvertRequest } from './convert.js';
 

@@ -1,4 +1,4 @@
-import { FetchError } from '@mcp-sse/net-guard';
+import { FetchError } from '@mcp-sse/net-guard/errors';
 
 import { decodeText, isHtmlType, isTextual, looksLikeHtml, parseContentType } from './decode-body.js';
 import { extractMainContent, htmlToMarkdown, htmlToText } from './html-to-markdown.js';

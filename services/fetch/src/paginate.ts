@@ -1,4 +1,4 @@
-import { FetchError } from '@mcp-sse/net-guard';
+import { FetchError } from '@mcp-sse/net-guard/errors';
 
 export interface Page {
   content: string;

@@ -10,6 +10,15 @@ export interface PublicPrefixOptions {
   publicUrl: URL | undefined;
 }
 
+function hostnameOf(host: string | undefined): string | undefined {
+  if (host === undefined) return undefined;
+  try {
+    return new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
 function clean(prefix: string): string | undefined {
   if (prefix.length > 200 || !PREFIX.test(prefix)) return undefined;
   return prefix.replace(/\/+$/, '');
@@ -24,7 +33,8 @@ function clean(prefix: string): string | undefined {
  */
 export function createPublicPrefix(options: PublicPrefixOptions): (headers: IncomingHttpHeaders) => string {
   const publicPath = options.publicUrl ? (clean(options.publicUrl.pathname) ?? '') : '';
-  const publicHost = options.publicUrl?.host.toLowerCase();
+  // By name only: nginx's $host drops the port (https://mcp.example:8443 arrives as mcp.example).
+  const publicHost = options.publicUrl?.hostname.toLowerCase();
   return (headers) => {
     if (options.trustProxy) {
       const forwarded = headers['x-forwarded-prefix'];
@@ -34,7 +44,7 @@ export function createPublicPrefix(options: PublicPrefixOptions): (headers: Inco
         if (prefix !== undefined) return prefix;
       }
     }
-    if (publicHost !== undefined && headers.host?.toLowerCase() === publicHost) return publicPath;
+    if (publicHost !== undefined && hostnameOf(headers.host) === publicHost) return publicPath;
     return '';
   };
 }
