@@ -10,6 +10,8 @@
 #   ./deploy.sh logs [service]        the last $LOG_LINES lines (followed when run on a terminal)
 #   ./deploy.sh test [service...]     scripts/test_service.sh: list tools and call a harmless one
 #   ./deploy.sh clean [--yes]         containers, volumes (SQLite data, /shared!) and images of the project
+#   ./deploy.sh nginx [up|down]       the nginx profile: TLS and HTTP/2 in front of the deployed services,
+#                                     https://<host>:$MCP_NGINX_PORT/<service>/mcp (config/nginx/README.md)
 #
 # Docker Swarm (several replicas of a service behind one name; README "Several replicas"):
 #   ./deploy.sh up --swarm [service...]    `docker swarm init` when the engine is not in a swarm yet,
@@ -52,6 +54,10 @@
 #                         client on the overlay network resolves tasks.<service>; for engines whose
 #                         routing mesh does not work, e.g. without iptables)
 #   MCP_SWARM_ADVERTISE_ADDR  --swarm: address for `docker swarm init` (default 127.0.0.1: one node)
+#   MCP_TLS_CERT_FILE, MCP_TLS_KEY_FILE   nginx: the operator's certificate chain and key (PEM); when
+#                         unset, a self-signed pair for MCP_TLS_NAME is made in ./data/nginx/ for a trial
+#   MCP_TLS_NAME          nginx: the host name of the self-signed certificate (default localhost)
+#   MCP_NGINX_PORT, MCP_NGINX_BIND   nginx: published port (default 8443) and address (default 127.0.0.1)
 #   and the MCP_<NAME>_PORT / MCP_CONTAINER_PREFIX / network overrides of docker-compose.yml.
 set -euo pipefail
 
@@ -723,6 +729,57 @@ cmd_status_swarm() {
   [ "$bad" -eq 0 ] || exit $E_HEALTH
 }
 
+# A self-signed certificate for a trial (the operator's own is named by MCP_TLS_CERT_FILE/_KEY_FILE).
+nginx_certificate() {
+  if [ -n "${MCP_TLS_CERT_FILE:-}" ] || [ -n "${MCP_TLS_KEY_FILE:-}" ]; then
+    [ -r "${MCP_TLS_CERT_FILE:-}" ] || die $E_CONFIG "MCP_TLS_CERT_FILE: cannot read '${MCP_TLS_CERT_FILE:-}'"
+    [ -r "${MCP_TLS_KEY_FILE:-}" ] || die $E_CONFIG "MCP_TLS_KEY_FILE: cannot read '${MCP_TLS_KEY_FILE:-}'"
+    MCP_TLS_CERT_FILE=$(realpath "$MCP_TLS_CERT_FILE")
+    MCP_TLS_KEY_FILE=$(realpath "$MCP_TLS_KEY_FILE")
+  else
+    local dir=$PWD/data/nginx name=${MCP_TLS_NAME:-localhost}
+    MCP_TLS_CERT_FILE=$dir/self-signed.crt
+    MCP_TLS_KEY_FILE=$dir/self-signed.key
+    if [ ! -f "$MCP_TLS_CERT_FILE" ] || ! openssl x509 -in "$MCP_TLS_CERT_FILE" -noout -checkend 86400 >/dev/null 2>&1 ||
+      ! openssl x509 -in "$MCP_TLS_CERT_FILE" -noout -ext subjectAltName 2>/dev/null | grep -q "DNS:$name\b"; then
+      command -v openssl >/dev/null || die $E_CONFIG "openssl is needed to make a self-signed certificate (apt-get install openssl)"
+      mkdir -p "$dir"
+      openssl req -x509 -newkey rsa:2048 -nodes -days 90 -subj "/CN=$name" \
+        -addext "subjectAltName=DNS:$name,DNS:localhost,IP:127.0.0.1" \
+        -keyout "$MCP_TLS_KEY_FILE" -out "$MCP_TLS_CERT_FILE" >/dev/null 2>&1 ||
+        die $E_CONFIG "openssl could not make a self-signed certificate in $dir"
+      chmod 600 "$MCP_TLS_KEY_FILE"
+      # nginx's master reads the key as root; the file stays private to the operator.
+      warn "made a SELF-SIGNED certificate for $name in $dir (a trial only: clients must trust it explicitly)"
+    fi
+  fi
+  export MCP_TLS_CERT_FILE MCP_TLS_KEY_FILE
+}
+
+cmd_nginx() {
+  local action=${1:-up}
+  export COMPOSE_FILE="${COMPOSE_FILE:-docker-compose.yml}:config/nginx/docker-compose.nginx.yml"
+  export COMPOSE_PROFILES=nginx
+  require_engine
+  case $action in
+    up)
+      nginx_certificate
+      ensure_networks
+      info "building mcp-sse/nginx (Debian's nginx)"
+      run_build docker build --network host --build-arg "NODE_IMAGE=$NODE_IMAGE" \
+        -f config/nginx/Dockerfile -t "mcp-sse/nginx:${MCP_IMAGE_TAG:-latest}" . ||
+        die $E_BUILD "building the nginx image failed"
+      compose up -d --no-build mcp-nginx || die $E_COMPOSE "compose up mcp-nginx failed"
+      info "nginx: https://${MCP_TLS_NAME:-localhost}:${MCP_NGINX_PORT:-8443}/<service>/mcp and /<service>/sse"
+      ;;
+    down)
+      MCP_TLS_CERT_FILE=${MCP_TLS_CERT_FILE:-/dev/null} MCP_TLS_KEY_FILE=${MCP_TLS_KEY_FILE:-/dev/null} \
+        compose rm -sf mcp-nginx || die $E_COMPOSE "removing mcp-nginx failed"
+      ;;
+    *) die $E_USAGE "usage: ./deploy.sh nginx [up|down]" ;;
+  esac
+}
+
 main() {
   local verb=${1:-} arg swarm=0 rest=()
   [ "$#" -gt 0 ] && shift
@@ -748,6 +805,7 @@ main() {
     logs) cmd_logs "$@" ;;
     test) cmd_test "$@" ;;
     clean) cmd_clean "$@" ;;
+    nginx) cmd_nginx "$@" ;;
     -h | --help | help) usage ;;
     *)
       usage >&2

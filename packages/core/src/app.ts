@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { Socket } from 'node:net';
 
+import type { Resolver } from '@mcp-sse/net-guard';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -40,8 +41,10 @@ export interface BuildAppOptions<Config extends BaseConfig, Deps> {
   sessions?: SessionStore;
   /** Process metrics (event loop, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
-  /** How client ID metadata documents are fetched (OAuth): with the SSRF guard; tests inject their own. */
+  /** How client ID metadata documents are fetched (OAuth): the SSRF-guarded fetcher unless a test injects one. */
   oauthDocumentFetcher?: DocumentFetcher;
+  /** Test seams of the guarded fetcher: DNS answered from a table, a test CA. */
+  oauthDocumentNetwork?: { resolver?: Resolver; ca?: string };
 }
 
 declare module 'fastify' {
@@ -75,6 +78,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   }
   const oauth = await createOAuth(config, service.name, {
     ...(options.oauthDocumentFetcher ? { fetchDocument: options.oauthDocumentFetcher } : {}),
+    ...(options.oauthDocumentNetwork ? { documentNetwork: options.oauthDocumentNetwork } : {}),
   });
   const deps = options.deps ?? (await service.createContext(config, logger));
   const metrics = createMetrics(service.name, options.defaultMetrics ?? true);

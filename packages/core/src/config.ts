@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 
+import { parseHostRule } from '@mcp-sse/net-guard';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -93,6 +94,16 @@ export const baseConfigSchema = z.object({
   MCP_OAUTH_CODE_TTL_S: int(10, 600, 60),
   MCP_OAUTH_REGISTRATION: envBoolean(true),
   MCP_OAUTH_CLIENT_METADATA_DOCUMENTS: envBoolean(true),
+  // Hosts whose metadata documents may be fetched from private addresses (tests, closed networks).
+  MCP_OAUTH_CLIENT_METADATA_ALLOWED_HOSTS: envList().superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      try {
+        parseHostRule(entry);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }
+  }),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

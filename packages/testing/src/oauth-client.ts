@@ -18,6 +18,8 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
   saved: OAuthTokens | undefined;
   verifier = '';
   authorizationUrl: URL | undefined;
+  /** Set to identify the client by a client ID metadata document at this https URL instead of registering. */
+  clientMetadataUrl: string | undefined;
   constructor(
     readonly redirect = 'http://127.0.0.1:8976/callback',
     readonly metadataOverrides: Partial<OAuthClientMetadata> = {},

@@ -8,7 +8,7 @@ export interface StartOptions {
   /** Log level for the service under test (default: silent; set MCP_TEST_LOG=debug to see logs). */
   logLevel?: string;
   /** Options of buildApp beyond the config (e.g. an OAuth client-metadata-document fetcher). */
-  build?: Pick<BuildAppOptions<BaseConfig, unknown>, 'oauthDocumentFetcher'>;
+  build?: Pick<BuildAppOptions<BaseConfig, unknown>, 'oauthDocumentFetcher' | 'oauthDocumentNetwork'>;
   /** Where the service's log lines go (default: stdout); tests that inspect every line pass their own. */
   logDestination?: DestinationStream;
 }

@@ -1,7 +1,6 @@
 import { baseConfigSchema, envBoolean, envList } from '@mcp-sse/core';
+import { parseHostRule } from '@mcp-sse/net-guard';
 import { z } from 'zod';
-
-import { parseHostRule } from './ssrf-guard.js';
 
 /** Names the product token robots.txt groups match (`User-agent: ModelContextProtocol`), like the reference fetch server. */
 export const DEFAULT_USER_AGENT = 'ModelContextProtocol/1.0 (mcp-sse-fetch; autonomous)';

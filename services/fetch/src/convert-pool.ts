@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
+import { FetchError, type FetchErrorKind } from '@mcp-sse/net-guard/errors';
+
 import type { ConvertedPage, ConvertRequest } from './convert.js';
-import { FetchError, type FetchErrorKind } from './fetch-error.js';
 
 /**
  * A few worker threads that convert fetched bodies (convert.ts), so that a hostile page never
@@ -31,11 +32,14 @@ function spawn(heapMb: number): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 8 };
   const self = import.meta.url;
   if (self.endsWith('.ts')) {
-    // Running from source (tests, tsx): the worker's TypeScript goes through tsx's loader as well.
+    // Running from source (tests, tsx): the worker's TypeScript goes through tsx's loader as well,
+    // and workspace packages (@mcp-sse/net-guard) resolve to their sources, as in the parent.
     const entry = JSON.stringify(new URL('./convert-worker.ts', self).href);
+    const source = '--conditions=@mcp-sse/source';
     return new Worker(`import('tsx/esm/api').then((api) => api.tsImport(${entry}, ${entry}));`, {
       eval: true,
       resourceLimits,
+      execArgv: process.execArgv.includes(source) ? process.execArgv : [...process.execArgv, source],
     });
   }
   return new Worker(new URL('./convert-worker.js', self), { resourceLimits });

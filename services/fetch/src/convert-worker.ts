@@ -6,8 +6,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 
+import { FetchError } from '@mcp-sse/net-guard/errors';
+
 import { convertPage, type ConvertRequest } from './convert.js';
-import { FetchError } from './fetch-error.js';
 
 const port = parentPort;
 if (port === null) throw new Error('convert-worker.ts runs as a worker thread');

@@ -1,5 +1,6 @@
+import { FetchError } from '@mcp-sse/net-guard/errors';
+
 import { decodeText, isHtmlType, isTextual, looksLikeHtml, parseContentType } from './decode-body.js';
-import { FetchError } from './fetch-error.js';
 import { extractMainContent, htmlToMarkdown, htmlToText } from './html-to-markdown.js';
 import { paginate } from './paginate.js';
 

@@ -1,7 +1,7 @@
+import { FetchError, type HttpClient } from '@mcp-sse/net-guard';
+
 import type { ConvertedPage, FetchFormat } from './convert.js';
 import type { Converter } from './convert-pool.js';
-import { FetchError } from './fetch-error.js';
-import type { HttpClient } from './http-client.js';
 import type { RobotsChecker } from './robots.js';
 
 /** What the fetch tools do, without MCP: fetch (robots, SSRF, limits), convert (in a worker), paginate. */

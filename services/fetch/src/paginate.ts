@@ -1,4 +1,4 @@
-import { FetchError } from './fetch-error.js';
+import { FetchError } from '@mcp-sse/net-guard/errors';
 
 export interface Page {
   content: string;

@@ -1,4 +1,5 @@
-import { FetchError } from './fetch-error.js';
+import { FetchError } from '@mcp-sse/net-guard';
+
 import { decideRobots, parseRobotsTxt, productToken, type RobotsRules } from './robots-rules.js';
 
 /**

@@ -1,11 +1,16 @@
 import { defineService } from '@mcp-sse/core';
+import {
+  type AddressPolicy,
+  createAddressPolicy,
+  createHttpClient,
+  createSsrfGuard,
+  type Resolver,
+} from '@mcp-sse/net-guard';
 
 import { type Config, configSchema } from './config.js';
 import { ConvertPool } from './convert-pool.js';
 import { createFetcher, robotsFetcherFor } from './fetcher.js';
-import { createHttpClient } from './http-client.js';
 import { createRobotsChecker } from './robots.js';
-import { type AddressPolicy, createAddressPolicy, createSsrfGuard, type Resolver } from './ssrf-guard.js';
 import { type Deps, toolsets } from './tools/define.js';
 import { tools } from './tools/index.js';
 

@@ -2,11 +2,11 @@
  * The conversion pool: real worker threads (through tsx here, plain JS in production) with a time
  * budget, a capped heap and cancellation; a worker that fails is replaced, and the pool goes on.
  */
+import { FetchError } from '@mcp-sse/net-guard';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { ConvertRequest } from '../src/convert.js';
 import { ConvertPool } from '../src/convert-pool.js';
-import { FetchError } from '../src/fetch-error.js';
 
 const request = (html: string, overrides: Partial<ConvertRequest> = {}): ConvertRequest => ({
   body: Buffer.from(html),

@@ -2,11 +2,16 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 
+import {
+  createAddressPolicy,
+  createHttpClient,
+  createSsrfGuard,
+  FetchError,
+  type HttpClient,
+  type HttpClientOptions,
+} from '@mcp-sse/net-guard';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { FetchError } from '../src/fetch-error.js';
-import { createHttpClient, type HttpClient, type HttpClientOptions } from '../src/http-client.js';
-import { createAddressPolicy, createSsrfGuard } from '../src/ssrf-guard.js';
 import { testPolicy, type TestResolver, testResolver } from './helpers/network.js';
 import { fixture, html, redirect, startServer, type TestServer } from './helpers/servers.js';
 import { selfSignedCertificate } from './helpers/tls.js';

@@ -1,6 +1,6 @@
+import { FetchError } from '@mcp-sse/net-guard';
 import { describe, expect, it } from 'vitest';
 
-import { FetchError } from '../src/fetch-error.js';
 import { paginate } from '../src/paginate.js';
 
 describe('paginate', () => {

@@ -1,10 +1,8 @@
+import { createHttpClient, createSsrfGuard, FetchError } from '@mcp-sse/net-guard';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { FetchError } from '../src/fetch-error.js';
 import { robotsFetcherFor } from '../src/fetcher.js';
-import { createHttpClient } from '../src/http-client.js';
 import { createRobotsChecker, type RobotsFile } from '../src/robots.js';
-import { createSsrfGuard } from '../src/ssrf-guard.js';
 import { testPolicy, testResolver } from './helpers/network.js';
 import { startServer, type TestServer } from './helpers/servers.js';
 

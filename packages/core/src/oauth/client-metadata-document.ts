@@ -13,7 +13,7 @@ export interface ClientMetadataDocuments {
   resolve(clientId: string): Promise<StoredClient>;
 }
 
-const MAX_DOCUMENT_BYTES = 5 * 1024;
+export const MAX_DOCUMENT_BYTES = 5 * 1024;
 const CACHE_MS = 5 * 60_000;
 const MAX_CACHED = 1000;
 

@@ -4,7 +4,8 @@ import type { BaseConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import type { OAuthVerifier } from '../http/authentication.js';
 import { AuthorizationServer, type TokenCheck } from './authorization-server.js';
-import { createClientMetadataDocuments, type DocumentFetcher } from './client-metadata-document.js';
+import { createClientMetadataDocuments, type DocumentFetcher, MAX_DOCUMENT_BYTES } from './client-metadata-document.js';
+import { createGuardedDocumentFetcher, type GuardedDocumentFetcherOptions } from './document-fetcher.js';
 import { createJwtVerifier } from './jwt-verifier.js';
 import { digestOf, OAuthStore } from './oauth-store.js';
 import { createUpstreamProvider, type UpstreamProvider } from './oidc-login.js';
@@ -23,6 +24,9 @@ export interface OAuthSetup extends OAuthVerifier {
   store: OAuthStore | undefined;
   close(): void;
 }
+
+/** A metadata document is a few hundred bytes from a client's own web site: 5 s is generous. */
+const DOCUMENT_TIMEOUT_MS = 5000;
 
 function readSecretFile(setting: string, path: string): string {
   try {
@@ -59,7 +63,12 @@ function cached(
 export async function createOAuth(
   config: Readonly<BaseConfig>,
   service: string,
-  options: { fetchDocument?: DocumentFetcher; now?: () => number } = {},
+  options: {
+    fetchDocument?: DocumentFetcher;
+    /** Test seams of the default (guarded) document fetcher. */
+    documentNetwork?: Pick<GuardedDocumentFetcherOptions, 'resolver' | 'ca'>;
+    now?: () => number;
+  } = {},
 ): Promise<OAuthSetup | undefined> {
   if (config.MCP_AUTH === 'keys') return undefined;
   const now = options.now ?? (() => Date.now());
@@ -130,10 +139,18 @@ export async function createOAuth(
     );
   }
   const store = await OAuthStore.open(config.MCP_OAUTH_DB ?? `./data/oauth/${service}.db`);
-  const documents =
-    config.MCP_OAUTH_CLIENT_METADATA_DOCUMENTS && options.fetchDocument
-      ? createClientMetadataDocuments(options.fetchDocument, now)
-      : undefined;
+  const fetchDocument =
+    options.fetchDocument ??
+    createGuardedDocumentFetcher({
+      allowedHosts: config.MCP_OAUTH_CLIENT_METADATA_ALLOWED_HOSTS,
+      maxBytes: MAX_DOCUMENT_BYTES,
+      timeoutMs: DOCUMENT_TIMEOUT_MS,
+      userAgent: `mcp-sse-${service} (OAuth client metadata)`,
+      ...options.documentNetwork,
+    });
+  const documents = config.MCP_OAUTH_CLIENT_METADATA_DOCUMENTS
+    ? createClientMetadataDocuments(fetchDocument, now)
+    : undefined;
   const server = new AuthorizationServer({
     store,
     resource,

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { httpFailure } from '../errors.js';
 import { deliver } from '../http/deliver.js';
+import { createPublicPrefix } from '../http/public-prefix.js';
 import { keepStreamAlive, SSE_HEADERS } from '../http/sse-writer.js';
 import { storeRefusal } from '../http/store-refusal.js';
 import { findSession, type SseSession } from '../sessions/session.js';
@@ -10,16 +11,21 @@ import type { CoreState } from '../state.js';
 
 /**
  * The legacy HTTP+SSE transport (MCP 2024-11-05), which LiteLLM's `transport: sse` speaks:
- * GET /sse opens the stream and announces `/messages?sessionId=…`; the client POSTs there and
- * answers arrive on the stream. The SDK transport writes the stream; the core adds the SSE headers
+ * GET /sse opens the stream and announces `/messages?sessionId=…` (under the proxy's path prefix,
+ * if any); the client POSTs there and answers arrive on the stream. The SDK transport writes the stream; the core adds the SSE headers
  * it lacks (X-Accel-Buffering) and keepalive comments, so that nginx and Python clients keep it open.
  */
 export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: Error) => void): void {
+  // Behind a path-prefixing proxy the announced endpoint must carry the prefix (http/public-prefix.ts).
+  const prefixOf = createPublicPrefix({
+    trustProxy: state.config.MCP_TRUST_PROXY,
+    publicUrl: state.config.MCP_PUBLIC_URL ? new URL(state.config.MCP_PUBLIC_URL) : undefined,
+  });
   const open = async (request: FastifyRequest, reply: FastifyReply) => {
     const refused = storeRefusal(state) ?? (await state.admission.reserve(request.rateKey));
     if (refused) return reply.code(refused.status).headers(refused.headers).send(refused.body);
     const res = reply.raw;
-    const transport = new SSEServerTransport('/messages', res);
+    const transport = new SSEServerTransport(`${prefixOf(request.headers)}/messages`, res);
     const now = Date.now();
     if (state.cluster) {
       // Known to every replica before the client learns its id (the endpoint event, on connect).

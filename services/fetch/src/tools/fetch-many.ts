@@ -1,7 +1,7 @@
 import { ServiceError } from '@mcp-sse/core';
+import { FetchError } from '@mcp-sse/net-guard';
 import { z } from 'zod';
 
-import { FetchError } from '../fetch-error.js';
 import { mapWithConcurrency } from '../fetcher.js';
 import { defineFetchTool } from './define.js';
 import { fetchAnnotations, formatSchema, headersSchema, maxLengthSchema, pageSchema, urlSchema } from './schemas.js';

@@ -1,12 +1,4 @@
-import { isIP } from 'node:net';
-
-import {
-  type AddressPolicy,
-  type AddressPolicyOptions,
-  createAddressPolicy,
-  type ResolvedAddress,
-  type Resolver,
-} from '../../src/ssrf-guard.js';
+import { type AddressPolicy, type AddressPolicyOptions, createAddressPolicy } from '@mcp-sse/net-guard';
 
 /**
  * Test-only network plumbing. The production policy refuses loopback, but every test server runs on
@@ -35,30 +27,5 @@ export function wrapPolicy(
   };
 }
 
-export interface TestResolver {
-  resolver: Resolver;
-  /** Host names looked up so far, in order. */
-  calls: string[];
-}
-
-/**
- * DNS the test controls: each name maps to its addresses, or to a function of the call count (for
- * rebinding). Unknown names fail like NXDOMAIN.
- */
-export function testResolver(table: Record<string, string[] | ((call: number) => string[])>): TestResolver {
-  const calls: string[] = [];
-  const resolver: Resolver = (hostname) => {
-    calls.push(hostname);
-    const entry = table[hostname];
-    if (entry === undefined) {
-      const error: NodeJS.ErrnoException = new Error(`getaddrinfo ENOTFOUND ${hostname}`);
-      error.code = 'ENOTFOUND';
-      return Promise.reject(error);
-    }
-    const addresses = typeof entry === 'function' ? entry(calls.filter((name) => name === hostname).length) : entry;
-    return Promise.resolve(
-      addresses.map((address): ResolvedAddress => ({ address, family: isIP(address) === 6 ? 6 : 4 })),
-    );
-  };
-  return { resolver, calls };
-}
+/** DNS answered from a table (the production resolver is replaced, never the policy's checks). */
+export { type TableResolver as TestResolver, tableResolver as testResolver } from '@mcp-sse/net-guard';

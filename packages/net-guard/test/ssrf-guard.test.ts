@@ -11,7 +11,7 @@ import {
   parseHostRule,
   pinnedLookup,
 } from '../src/ssrf-guard.js';
-import { testResolver } from './helpers/network.js';
+import { tableResolver as testResolver } from '../src/table-resolver.js';
 
 const defaults = { allowPrivate: false, allowedHosts: [], deniedHosts: [] };
 const target = (address: string, host = 'example.test', port = 443) => ({ host, port, address });

@@ -22,6 +22,8 @@ export interface HttpClientOptions {
   maxRedirects: number;
   /** Extra trust anchors for TLS (a private CA); the system store is used otherwise. */
   ca?: string | Buffer | (string | Buffer)[];
+  /** The settings named in timeout and redirect errors (the fetch service's by default). */
+  settings?: { timeoutMs?: string; maxRedirects?: string };
 }
 
 export interface GetOptions {
@@ -203,6 +205,8 @@ function translateError(error: unknown, hostPort: string): FetchError {
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const { guard, userAgent, timeoutMs, maxRedirects } = options;
+  const timeoutSetting = options.settings?.timeoutMs ?? 'FETCH_TIMEOUT_MS';
+  const redirectSetting = options.settings?.maxRedirects ?? 'FETCH_MAX_REDIRECTS';
 
   /** One request to one checked target, on a connection pinned to the checked addresses. */
   async function requestOnce(
@@ -273,7 +277,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (redirects.length >= maxRedirects) {
             throw new FetchError(
               'TOO_MANY_REDIRECTS',
-              `stopped after ${maxRedirects} redirects (FETCH_MAX_REDIRECTS); the next one was to ${next.href}`,
+              `stopped after ${maxRedirects} redirects (${redirectSetting}); the next one was to ${next.href}`,
             );
           }
           next = guard.parseUrl(next);
@@ -299,7 +303,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     } catch (error) {
       if (timeout.aborted) {
-        throw new FetchError('TIMEOUT', `timed out after ${timeoutMs} ms fetching ${requested} (FETCH_TIMEOUT_MS)`, {
+        throw new FetchError('TIMEOUT', `timed out after ${timeoutMs} ms fetching ${requested} (${timeoutSetting})`, {
           cause: error,
         });
       }

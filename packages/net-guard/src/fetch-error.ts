@@ -1,6 +1,7 @@
 /**
- * The failure classes of the fetch domain. Each kind has a core error code, so the core answers a
- * FetchError as it would a ServiceError, and these modules stay free of MCP and core imports.
+ * The failure classes of fetching over the network (the fetch service, OAuth client metadata documents).
+ * Each kind has a core error code, so the core answers a FetchError as it would a ServiceError, and
+ * these modules stay free of MCP and core imports.
  */
 export type FetchErrorKind =
   | 'INVALID_INPUT' // a URL, header or pagination argument the caller got wrong

@@ -28,7 +28,7 @@ export const systemResolver: Resolver = async (hostname) => {
 // ---------------------------------------------------------------------------------------------
 // Address classification
 
-/** Metadata endpoints of cloud providers: refused even with FETCH_ALLOW_PRIVATE=true. */
+/** Metadata endpoints of cloud providers: refused even when private addresses are allowed. */
 const CLOUD_METADATA = new Set([
   '169.254.169.254', // AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle
   '169.254.170.2', // AWS ECS task metadata
@@ -126,7 +126,7 @@ export function classifyAddress(address: string): AddressClass {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Host lists (FETCH_ALLOWED_HOSTS, FETCH_DENIED_HOSTS)
+// Host lists (an allow-list and a deny-list, e.g. FETCH_ALLOWED_HOSTS, FETCH_DENIED_HOSTS)
 
 type HostRule =
   | { kind: 'exact'; host: string }
@@ -223,7 +223,22 @@ export interface AddressPolicyOptions {
   allowPrivate: boolean;
   allowedHosts: readonly string[];
   deniedHosts: readonly string[];
+  /** The settings the refusals tell the operator to change (each user of the guard has its own). */
+  settings?: Partial<PolicySettingNames>;
 }
+
+export interface PolicySettingNames {
+  /** A boolean setting that allows private addresses, or undefined when there is none. */
+  allowPrivate: string | undefined;
+  allowedHosts: string;
+  deniedHosts: string;
+}
+
+const DEFAULT_SETTINGS: PolicySettingNames = {
+  allowPrivate: 'FETCH_ALLOW_PRIVATE',
+  allowedHosts: 'FETCH_ALLOWED_HOSTS',
+  deniedHosts: 'FETCH_DENIED_HOSTS',
+};
 
 function describeTarget(target: AddressTarget, cls: AddressClass): string {
   return target.host === cls.address || normalizeHost(target.host) === cls.address
@@ -234,10 +249,14 @@ function describeTarget(target: AddressTarget, cls: AddressClass): string {
 export function createAddressPolicy(options: AddressPolicyOptions): AddressPolicy {
   const allowed = createHostList(options.allowedHosts);
   const denied = createHostList(options.deniedHosts);
+  const names = { ...DEFAULT_SETTINGS, ...options.settings };
+  const howToAllow = names.allowPrivate
+    ? `set ${names.allowPrivate}=true to allow`
+    : `list the host in ${names.allowedHosts} to allow`;
   return {
     checkHost(host) {
       if (denied.matchesHost(host))
-        return { allowed: false, reason: `refused: ${host} is listed in FETCH_DENIED_HOSTS` };
+        return { allowed: false, reason: `refused: ${host} is listed in ${names.deniedHosts}` };
       return { allowed: true };
     },
     checkAddress(target) {
@@ -245,7 +264,7 @@ export function createAddressPolicy(options: AddressPolicyOptions): AddressPolic
       if (denied.matchesAddress(cls.address)) {
         return {
           allowed: false,
-          reason: `refused: ${describeTarget(target, cls)} ${cls.address}, which is listed in FETCH_DENIED_HOSTS`,
+          reason: `refused: ${describeTarget(target, cls)} ${cls.address}, which is listed in ${names.deniedHosts}`,
         };
       }
       if (cls.isPublic) return { allowed: true };
@@ -256,15 +275,13 @@ export function createAddressPolicy(options: AddressPolicyOptions): AddressPolic
           allowed: false,
           reason:
             `refused: ${describeTarget(target, cls)} a cloud metadata address (${cls.address}); ` +
-            'list it in FETCH_ALLOWED_HOSTS if you really mean to fetch it',
+            `list it in ${names.allowedHosts} if you really mean to fetch it`,
         };
       }
       if (options.allowPrivate) return { allowed: true };
       return {
         allowed: false,
-        reason:
-          `refused: ${describeTarget(target, cls)} a private address (${cls.address}, ${cls.label}); ` +
-          'set FETCH_ALLOW_PRIVATE=true to allow',
+        reason: `refused: ${describeTarget(target, cls)} a private address (${cls.address}, ${cls.label}); ${howToAllow}`,
       };
     },
   };
