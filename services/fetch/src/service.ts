@@ -73,8 +73,9 @@ export function createFetchService(options: FetchServiceOptions = {}) {
       if (config.FETCH_ALLOW_PRIVATE)
         logger.warn('FETCH_ALLOW_PRIVATE=true: private and loopback addresses can be fetched');
       // Two conversion workers with 96 MB heaps: a hostile page costs at most that, beside the service.
+      // Started by the first page, not at start-up: a worker (its own V8 heap and the converters)
+      // was a third of the service's start-up CPU and ~20 MB of memory that an idle service never needs.
       const pool = new ConvertPool({ size: 2, timeoutMs: config.FETCH_CONVERT_TIMEOUT_MS, heapMb: 96 });
-      pool.warm(1);
       return {
         fetcher: createFetcher({
           client,

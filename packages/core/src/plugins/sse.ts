@@ -1,8 +1,8 @@
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { httpFailure } from '../errors.js';
 import { keepStreamAlive, SSE_HEADERS } from '../http/sse-writer.js';
+import { loadSessionModules } from '../mcp/session-modules.js';
 import { findSession, type SseSession } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
@@ -14,6 +14,7 @@ import type { CoreState } from '../state.js';
  */
 export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: Error) => void): void {
   const open = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { SSEServerTransport } = await loadSessionModules();
     const refused = await state.admission.reserve(request.rateKey);
     if (refused) return reply.code(refused.status).headers(refused.headers).send(refused.body);
     const res = reply.raw;

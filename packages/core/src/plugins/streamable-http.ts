@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { type HttpFailure, httpFailure } from '../errors.js';
 import { SSE_HEADERS } from '../http/sse-writer.js';
+import { loadSessionModules } from '../mcp/session-modules.js';
 import { findSession, type StreamableHttpSession, trackRequest } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
@@ -32,6 +32,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
   const keepAliveMs = config.MCP_SSE_HEARTBEAT_MS > 0 ? config.MCP_SSE_HEARTBEAT_MS : 0;
 
   const stateless = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { StreamableHTTPServerTransport } = await loadSessionModules();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, keepAliveMs });
     const engine = state.createEngine(request.identity, request.rateKey, 'streamable-http');
     reply.raw.on('close', () => {
@@ -72,6 +73,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     if (!containsInitialize(request.body)) {
       return refuse(reply, httpFailure('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required'));
     }
+    const { StreamableHTTPServerTransport } = await loadSessionModules();
     const refused = await state.admission.reserve(request.rateKey);
     if (refused) return refuse(reply, refused);
     const engine = state.createEngine(request.identity, request.rateKey, 'streamable-http');
