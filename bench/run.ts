@@ -11,6 +11,7 @@ import { coreTargets, type SectionContext } from './src/sections/core.js';
 import { filesystemTargets } from './src/sections/filesystem.js';
 import { type MemorySection, memorySection } from './src/sections/memory.js';
 import { postgresTargets } from './src/sections/postgres.js';
+import { type StartupSection, startupSection } from './src/sections/startup.js';
 import type { Target } from './src/targets.js';
 
 /**
@@ -18,7 +19,7 @@ import type { Target } from './src/targets.js';
  * the services against their baselines. Prints a table, the ratios and a PASS/FAIL line per goal,
  * writes bench/results/latest.json. It reports; it never fails the build.
  */
-const SECTIONS = ['core', 'filesystem', 'postgres', 'memory'] as const;
+const SECTIONS = ['core', 'filesystem', 'postgres', 'memory', 'startup'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -39,7 +40,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(`pnpm bench [-- options]
-  --only core,filesystem,postgres,memory   run only these sections (default: all)
+  --only core,filesystem,postgres,memory,startup   run only these sections (default: all)
   --skip filesystem                 leave sections out
   --filter <text>                   only targets whose id contains <text> (e.g. core/sse)
   --concurrency 32                  calls in flight per target
@@ -49,6 +50,7 @@ if (values.help) {
   --profile                         run servers with --cpu-prof (bench/results/profiles/)
 environment: BENCH_LOG_LEVEL=warn runs the core's servers without the audit line (default info);
   BENCH_MEMORY_SIZE=1000000 memories in the memory section's data set (generated once, cached in bench/.cache/)
+  BENCH_STARTUP_RUNS=3 starts per service, BENCH_IDLE_SESSIONS=200 idle sessions opened (startup section)
 `);
   process.exit(0);
 }
@@ -160,6 +162,16 @@ if (wanted('memory')) {
   }
 }
 
+let startup: StartupSection | undefined;
+if (wanted('startup')) {
+  log('[startup] cold start to /health and idle memory of every service (built dist), memory per idle session');
+  startup = await startupSection(ctx, log);
+  if (startup.unavailable) {
+    skippedSections['startup'] = startup.unavailable;
+    log(`  skipped: ${startup.unavailable}`);
+  }
+}
+
 const ratios = computeRatios(rows);
 log('');
 log(formatTable(rows));
@@ -169,6 +181,11 @@ if (memory?.figures) {
   log('');
   log('[memory]');
   for (const line of memory.lines) log(line);
+}
+if (startup?.figures) {
+  log('');
+  log('[startup] (targets: cold start < 500 ms, idle RSS < 80 MB)');
+  for (const line of startup.lines) log(line);
 }
 for (const [section, reason] of Object.entries(skippedSections)) log(`SKIP ${section}: ${reason}`);
 const measured = rows.filter((row) => !row.skipped);
@@ -197,6 +214,7 @@ writeFileSync(
       rows,
       ratios,
       ...(memory?.figures && { memory: memory.figures }),
+      ...(startup?.figures && { startup: startup.figures }),
       skipped: skippedSections,
     },
     null,

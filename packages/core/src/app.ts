@@ -16,13 +16,11 @@ import { createHostPolicy } from './http/host-policy.js';
 import { parseJson } from './http/json-body.js';
 import { createRpcHandler } from './http/rpc-handler.js';
 import { createLogger } from './logger.js';
-import { createSessionEngine } from './mcp/session-engine.js';
+import { sessionModules } from './mcp/session-modules.js';
 import { createMetrics } from './metrics.js';
 import type { DocumentFetcher } from './oauth/client-metadata-document.js';
-import { createOAuth } from './oauth/setup.js';
 import { guardPlugin } from './plugins/guard.js';
 import { healthPlugin } from './plugins/health.js';
-import { oauthPlugin } from './plugins/oauth.js';
 import { rpcPlugin } from './plugins/rpc.js';
 import { ssePlugin } from './plugins/sse.js';
 import { streamableHttpPlugin } from './plugins/streamable-http.js';
@@ -76,7 +74,12 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   if (config.MCP_AUTH === 'keys' && config.MCP_API_KEYS.length === 0) {
     logger.warn('MCP_API_KEYS is not set: every client that reaches this port can call every tool');
   }
-  const oauth = await createOAuth(config, service.name, {
+  // OAuth (jose, the SDK's auth schemas, the SQLite store) is loaded only when it is on.
+  const oauthModules =
+    config.MCP_AUTH === 'keys'
+      ? undefined
+      : await Promise.all([import('./oauth/setup.js'), import('./plugins/oauth.js')]);
+  const oauth = await oauthModules?.[0].createOAuth(config, service.name, {
     ...(options.oauthDocumentFetcher ? { fetchDocument: options.oauthDocumentFetcher } : {}),
     ...(options.oauthDocumentNetwork ? { documentNetwork: options.oauthDocumentNetwork } : {}),
   });
@@ -195,7 +198,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     startedAt: Date.now(),
     closing: false,
     createEngine: (identity, rateKey, transport) =>
-      createSessionEngine({
+      sessionModules().createSessionEngine({
         name: service.name,
         version: service.version,
         ...(service.description ? { title: service.description } : {}),
@@ -261,7 +264,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   await app.register(streamableHttpPlugin, state);
   await app.register(rpcPlugin, { handler: rpcHandler });
   await app.register(healthPlugin, state);
-  if (oauth) await app.register(oauthPlugin, oauth);
+  if (oauth && oauthModules) await app.register(oauthModules[1].oauthPlugin, oauth);
 
   // Toolsets with the tools in each, from the registry (descriptions never list tools by hand).
   const toolsets = Object.fromEntries(

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 import { parseHostRule } from '@mcp-sse/net-guard';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 import { z } from 'zod';
 
 import { ConfigError } from './errors.js';
+
+/** The YAML parser, loaded only when MCP_CONFIG_FILE is set (loadConfig is synchronous). */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
 
 /** Splits a comma-separated env value into trimmed, non-empty parts. */
 export function csv(value: string | undefined): string[] {

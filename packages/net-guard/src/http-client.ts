@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 
-import { Agent, request } from 'undici';
+import { ServiceError } from '@mcp-sse/core';
+import type * as UndiciModule from 'undici';
 
 import { FetchError, isFetchError } from './fetch-error.js';
 import { type CheckedTarget, pinnedLookup, type SsrfGuard } from './ssrf-guard.js';
@@ -203,6 +204,21 @@ function translateError(error: unknown, hostPort: string): FetchError {
   return new FetchError('CONNECT', `request to ${hostPort} failed${code ? ` (${code})` : ''}`, { cause: error });
 }
 
+type Undici = typeof UndiciModule;
+let undici: Promise<Undici> | undefined;
+
+/**
+ * undici, loaded on the first request rather than at start-up (it is a tenth of the service's
+ * modules). A failure to load it fails that call with a clear message, and the next call tries again.
+ */
+function loadUndici(): Promise<Undici> {
+  undici ??= import('undici').catch((error: unknown) => {
+    undici = undefined;
+    throw new ServiceError('UNAVAILABLE', `The HTTP client (undici) could not be loaded: ${(error as Error).message}`);
+  });
+  return undici;
+}
+
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const { guard, userAgent, timeoutMs, maxRedirects } = options;
   const timeoutSetting = options.settings?.timeoutMs ?? 'FETCH_TIMEOUT_MS';
@@ -215,6 +231,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     signal: AbortSignal,
     cap: number,
   ): Promise<{ status: number; headers: Record<string, string>; body: Buffer; truncated: boolean }> {
+    const { Agent, request } = await loadUndici();
     // A fresh agent per hop: its only way to an address is the pinned lookup, and no pooled
     // connection made for another hop can be reused.
     const agent = new Agent({

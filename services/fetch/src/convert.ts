@@ -1,6 +1,7 @@
 import { FetchError } from '@mcp-sse/net-guard/errors';
 
 import { decodeText, isHtmlType, isTextual, looksLikeHtml, parseContentType } from './decode-body.js';
+import type { FetchFormat } from './formats.js';
 import { extractMainContent, htmlToMarkdown, htmlToText } from './html-to-markdown.js';
 import { paginate } from './paginate.js';
 
@@ -10,8 +11,7 @@ import { paginate } from './paginate.js';
  * worker (convert-worker.ts), where a hostile page can only use up that worker's time and heap.
  */
 
-export const FORMATS = ['markdown', 'text', 'html', 'json', 'raw'] as const;
-export type FetchFormat = (typeof FORMATS)[number];
+export { type FetchFormat, FORMATS } from './formats.js';
 
 export interface ConvertRequest {
   body: Uint8Array;

@@ -78,6 +78,10 @@ export function createFetchService(options: FetchServiceOptions = {}) {
       if (config.FETCH_ALLOW_PRIVATE)
         logger.warn('FETCH_ALLOW_PRIVATE=true: private and loopback addresses can be fetched');
       // Two conversion workers with 96 MB heaps: a hostile page costs at most that, beside the service.
+      // One worker starts now, apart from any call: a worker started by a call is terminated with it
+      // when the call's time runs out, so on a slow machine a short MCP_TOOL_TIMEOUT_MS could stop
+      // every first worker before it loaded. (It costs start-up CPU and memory: see the README's
+      // start-up figures.)
       const pool = new ConvertPool({ size: 2, timeoutMs: config.FETCH_CONVERT_TIMEOUT_MS, heapMb: 96 });
       pool.warm(1);
       return {

@@ -7,6 +7,9 @@ import type pg from 'pg';
  * query protocol allows, instead of one round trip per statement.
  *
  *   read_only:  BEGIN READ ONLY · settings · [shadow check] · Parse/Bind/Describe/Execute(rows) · COMMIT · Sync
+ *   read_only on a connection opened read-only (default_transaction_read_only=on, statement_timeout
+ *   set at start-up): [shadow check] · Parse/Bind/Describe/Execute(rows) · Sync, one implicit
+ *   transaction that the server starts READ ONLY
  *   read_write: BEGIN · settings · Parse/Bind/Describe/Execute(rows) · Flush, then COMMIT · Sync
  *
  * Each statement is its own Parse message, so the server still refuses several statements in the
@@ -34,8 +37,11 @@ export interface ExchangeOptions {
   before: ExchangeStep[];
   /** The caller's statement. */
   statement: ExchangeStep;
-  /** The statement that ends the transaction (COMMIT, or ROLLBACK for explain). */
-  end: string;
+  /**
+   * The statement that ends the transaction (COMMIT, or ROLLBACK for explain); none when the steps
+   * run in the implicit transaction that Sync ends (then `pipelineEnd` must be true).
+   */
+  end: string | undefined;
   /** Writes `end` and Sync in the first write (read_only); otherwise after the statement answered. */
   pipelineEnd: boolean;
   rowLimit: number;
@@ -126,7 +132,7 @@ export class CallExchange {
 
   /** Steps in the exchange: before, the statement, the end. */
   stepCount(): number {
-    return this.options.before.length + 2;
+    return this.options.before.length + (this.options.end === undefined ? 1 : 2);
   }
 
   private budgetSpent(): void {
@@ -141,7 +147,7 @@ export class CallExchange {
       for (const step of this.options.before) this.send(connection, step, false);
       this.send(connection, this.options.statement, true);
       if (this.options.pipelineEnd) {
-        this.send(connection, { text: this.options.end }, false);
+        if (this.options.end !== undefined) this.send(connection, { text: this.options.end }, false);
         this.sync(connection);
       } else {
         connection.flush();
@@ -253,7 +259,7 @@ export class CallExchange {
     const wasStatement = this.step === this.statementStep;
     this.step += 1;
     if (wasStatement && !this.options.pipelineEnd) {
-      this.send(connection, { text: this.options.end }, false);
+      if (this.options.end !== undefined) this.send(connection, { text: this.options.end }, false);
       this.sync(connection);
     }
   }

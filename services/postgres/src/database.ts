@@ -120,6 +120,13 @@ class MeteredClient extends pg.Client {
   cap = Number.POSITIVE_INFINITY;
   overflowed = false;
   standardConformingStrings: string | undefined;
+  /**
+   * default_transaction_read_only as the server reports it (PostgreSQL 14 and later report it at
+   * start-up and on every change; older servers and some poolers never do: then it stays undefined).
+   */
+  defaultReadOnly: string | undefined;
+  /** The transaction status of the last ReadyForQuery: I (idle), T (in a transaction block), E (failed block). */
+  transactionStatus: string | undefined;
   private metered: Socket | undefined;
 
   constructor(config?: ClientConfig) {
@@ -128,7 +135,12 @@ class MeteredClient extends pg.Client {
     connection.on('parameterStatus', (message: { parameterName: string; parameterValue: string }) => {
       if (message.parameterName === 'standard_conforming_strings') {
         this.standardConformingStrings = message.parameterValue;
+      } else if (message.parameterName === 'default_transaction_read_only') {
+        this.defaultReadOnly = message.parameterValue;
       }
+    });
+    connection.on('readyForQuery', (message: { status: string }) => {
+      this.transactionStatus = message.status;
     });
     this.meter();
   }
@@ -211,6 +223,13 @@ export class PostgresDatabase {
     };
     this.pool = new pg.Pool({
       ...this.clientConfig,
+      // read_only: every connection starts read-only, with the statement timeout, so that an
+      // execute_sql call can run as one implicit transaction that the server itself starts READ ONLY
+      // (see readOnlyByDefault). A connection string with its own `options` overrides this; calls on
+      // it then take the BEGIN READ ONLY path.
+      ...(this.accessMode === 'read_only' && {
+        options: `-c default_transaction_read_only=on -c statement_timeout=${Math.trunc(this.statementTimeoutMs)}`,
+      }),
       max: options.poolMax,
       idleTimeoutMillis: options.idleTimeoutMs,
       Client: MeteredClient as unknown as new () => pg.ClientBase,
@@ -283,7 +302,11 @@ export class PostgresDatabase {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       metered.resetMeter(Number.POSITIVE_INFINITY);
-      let destroy = lease.state === 'destroy' || metered.overflowed;
+      // A connection still inside a transaction block (a BEGIN that got through) never goes back.
+      let destroy =
+        lease.state === 'destroy' ||
+        metered.overflowed ||
+        (metered.transactionStatus !== undefined && metered.transactionStatus !== 'I');
       if (!destroy && lease.state === 'reset') {
         try {
           // Settings, advisory locks, prepared statements, cursors, temporary objects, listeners.
@@ -376,8 +399,28 @@ export class PostgresDatabase {
     return this.typeNames;
   }
 
+  /**
+   * Whether a read_only call may run on this connection as one implicit transaction, without BEGIN
+   * READ ONLY, SET LOCAL and COMMIT: the server reported default_transaction_read_only=on (it does at
+   * start-up and on every change, so a change by an earlier call is seen), the connection is idle
+   * (not inside a transaction block), and string literals read as the guard read them. The implicit
+   * transaction is then READ ONLY by the server's rule; a write in it fails with SQLSTATE 25006, and
+   * transaction_read_only cannot be turned off once the statement has its snapshot. The statement
+   * timeout comes from the connection's start-up options, which only a statement the guard refuses
+   * in read_only mode could change, and DISCARD ALL after any statement that is not provably clean
+   * puts back. Otherwise the call takes the BEGIN READ ONLY path.
+   */
+  private readOnlyByDefault(client: MeteredClient): boolean {
+    return (
+      client.defaultReadOnly === 'on' && client.transactionStatus === 'I' && client.standardConformingStrings === 'on'
+    );
+  }
+
   /** The statements every execute_sql call starts with, before the caller's. */
   private preamble(client: MeteredClient, readOnly: boolean, shadowable: string[]): ExchangeStep[] {
+    if (readOnly && this.readOnlyByDefault(client)) {
+      return shadowable.length > 0 ? [{ text: SHADOW_CHECK_SQL, values: [shadowable, this.allowedFunctions] }] : [];
+    }
     const steps: ExchangeStep[] = [
       { text: readOnly ? 'BEGIN READ ONLY' : 'BEGIN' },
       // The integer is validated config, not input.
@@ -406,10 +449,12 @@ export class PostgresDatabase {
     const readOnly = this.accessMode === 'read_only';
     return this.lease(signal, async (lease) => {
       if (!analysis.sessionClean) lease.state = 'reset';
+      const implicit = readOnly && this.readOnlyByDefault(lease.client);
+      const before = this.preamble(lease.client, readOnly, analysis.shadowableFunctions);
       const exchange = new CallExchange({
-        before: this.preamble(lease.client, readOnly, analysis.shadowableFunctions),
+        before,
         statement: { text: sql, values: params },
-        end: 'COMMIT',
+        end: implicit ? undefined : 'COMMIT',
         pipelineEnd: readOnly,
         rowLimit: limit,
         // The rest of the answer (command, counts, access mode) is a few hundred bytes.
@@ -418,7 +463,8 @@ export class PostgresDatabase {
         // Once the budget is spent, drain at most DRAIN_SLACK_BYTES more, then cut the connection.
         onBudgetSpent: () => lease.client.capAt(lease.client.received + DRAIN_SLACK_BYTES),
       });
-      const shadowStep = exchange.stepCount() - 3;
+      // The shadow check, when there is one, is the last step before the caller's statement.
+      const shadowStep = before.length - 1;
       let result: ExchangeResult;
       let cut = false;
       try {
@@ -435,7 +481,8 @@ export class PostgresDatabase {
           result = exchange.result;
           cut = true;
         } else {
-          await this.rollback(lease);
+          // An implicit transaction ended with the failure (the server skipped to Sync): nothing to roll back.
+          if (!implicit) await this.rollback(lease);
           if (lease.client.overflowed) {
             throw new DatabaseError(
               'PAYLOAD_TOO_LARGE',

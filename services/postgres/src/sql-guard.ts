@@ -456,15 +456,24 @@ function checkFunction(parts: string[], context: CheckContext): void {
     if (!builtin || !SAFE_BUILTIN_FUNCTIONS.has(name)) context.sessionClean = false;
     return;
   }
+  // A function the operator allowed is theirs to vouch for, not its session state: it may change
+  // settings (statement_timeout, search_path, the transaction mode's default), so the connection is
+  // reset (DISCARD ALL) after the call.
   if (parts.length === 1) {
-    if (context.allowed.has(name)) return;
+    if (context.allowed.has(name)) {
+      context.sessionClean = false;
+      return;
+    }
     if (SAFE_BUILTIN_FUNCTIONS.has(name)) {
       context.shadowable.add(name);
       return;
     }
   } else if (parts.length === 2) {
     if (parts[0] === 'pg_catalog' && SAFE_BUILTIN_FUNCTIONS.has(name)) return;
-    if (context.allowed.has(parts.join('.'))) return;
+    if (context.allowed.has(parts.join('.'))) {
+      context.sessionClean = false;
+      return;
+    }
   }
   refuse(
     `${display(parts)}() is not allowed in read-only mode (POSTGRES_ACCESS_MODE=read_only): ${readOnlyReason(name)}.`,

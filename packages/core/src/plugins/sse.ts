@@ -1,4 +1,3 @@
-import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { httpFailure } from '../errors.js';
@@ -6,6 +5,7 @@ import { deliver } from '../http/deliver.js';
 import { createPublicPrefix } from '../http/public-prefix.js';
 import { keepStreamAlive, SSE_HEADERS } from '../http/sse-writer.js';
 import { storeRefusal } from '../http/store-refusal.js';
+import { loadSessionModules } from '../mcp/session-modules.js';
 import { findSession, type SseSession } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
@@ -22,6 +22,7 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
     publicUrl: state.config.MCP_PUBLIC_URL ? new URL(state.config.MCP_PUBLIC_URL) : undefined,
   });
   const open = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { SSEServerTransport } = await loadSessionModules();
     const refused = storeRefusal(state) ?? (await state.admission.reserve(request.rateKey));
     if (refused) return reply.code(refused.status).headers(refused.headers).send(refused.body);
     const res = reply.raw;

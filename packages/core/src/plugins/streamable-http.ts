@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -8,6 +7,7 @@ import { type HttpFailure, httpFailure } from '../errors.js';
 import { deliver } from '../http/deliver.js';
 import { SSE_HEADERS } from '../http/sse-writer.js';
 import { storeRefusal } from '../http/store-refusal.js';
+import { loadSessionModules } from '../mcp/session-modules.js';
 import { findSession, type StreamableHttpSession, trackRequest } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
@@ -34,6 +34,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
   const keepAliveMs = config.MCP_SSE_HEARTBEAT_MS > 0 ? config.MCP_SSE_HEARTBEAT_MS : 0;
 
   const stateless = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { StreamableHTTPServerTransport } = await loadSessionModules();
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, keepAliveMs });
     const engine = state.createEngine(request.identity, request.rateKey, 'streamable-http');
     reply.raw.on('close', () => {
@@ -97,6 +98,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     if (!containsInitialize(request.body)) {
       return refuse(reply, httpFailure('SESSION_REQUIRED', 'Bad Request: Mcp-Session-Id header is required'));
     }
+    const { StreamableHTTPServerTransport } = await loadSessionModules();
     const refused = storeRefusal(state) ?? (await state.admission.reserve(request.rateKey));
     if (refused) return refuse(reply, refused);
     const engine = state.createEngine(request.identity, request.rateKey, 'streamable-http');
