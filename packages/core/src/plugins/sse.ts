@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { httpFailure } from '../errors.js';
 import { keepStreamAlive, SSE_HEADERS } from '../http/sse-writer.js';
+import { isJsonRpcMessage, NOT_ONE_MESSAGE } from '../mcp/tool-call-message.js';
 import { findSession, type SseSession } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
@@ -58,6 +59,10 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
       return reply.code(answer.status).send(answer.body);
     }
     session.lastSeen = Date.now();
+    if (!isJsonRpcMessage(request.body)) {
+      const answer = httpFailure('INVALID_REQUEST', NOT_ONE_MESSAGE);
+      return reply.code(answer.status).send(answer.body);
+    }
     reply.hijack();
     await session.transport.handlePostMessage(request.raw, reply.raw, request.body);
   });
