@@ -187,6 +187,11 @@ function wrongType(schema: JsonSchema): fc.Arbitrary<unknown> {
 
 /** A value the schema refuses in one place (or a little more): wrong type, out of range, too long, … */
 export function invalidValue(schema: JsonSchema, hints: ArgumentHints = {}, depth = 0): fc.Arbitrary<unknown> {
+  const alternatives = schema.anyOf ?? schema.oneOf;
+  if (alternatives !== undefined) {
+    // Of a union, only a type none of its members has is surely refused.
+    return wrongType({ type: alternatives.flatMap((alternative) => typesOf(alternative)) });
+  }
   const choices: fc.Arbitrary<unknown>[] = [wrongType(schema)];
   const types = typesOf(schema);
   if (schema.enum !== undefined) choices.push(fc.constantFrom(...HOSTILE_STRINGS.slice(0, 20), 'NOT_A_MEMBER'));
@@ -211,20 +216,24 @@ export function invalidValue(schema: JsonSchema, hints: ArgumentHints = {}, dept
   return fc.oneof(...choices);
 }
 
+function withUnknownKey(valid: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<Record<string, unknown>> {
+  return fc
+    .tuple(valid, fc.constantFrom('__proto__', 'constructor', 'unknown_field', ''), fc.constantFrom(...HOSTILE_STRINGS))
+    .map(([value, key, extra]) => ({ ...value, [key]: extra }));
+}
+
 function invalidObject(schema: JsonSchema, hints: ArgumentHints, depth: number): fc.Arbitrary<unknown> {
   const properties = schema.properties ?? {};
   const names = Object.keys(properties);
   const valid = validObject(schema, hints, depth);
-  const mutations: fc.Arbitrary<unknown>[] = [
-    // An unknown key (strict schemas refuse it; others must ignore it).
-    fc
-      .tuple(
-        valid,
-        fc.constantFrom('__proto__', 'constructor', 'unknown_field', ''),
-        fc.constantFrom(...HOSTILE_STRINGS),
-      )
-      .map(([value, key, extra]) => ({ ...value, [key]: extra })),
-  ];
+  const mutations: fc.Arbitrary<unknown>[] = [wrongType(schema)];
+  // An unknown key, which a strict schema refuses (toolArguments also sends them to lax ones).
+  if (schema.additionalProperties === false) mutations.push(withUnknownKey(valid));
+  if (typeof schema.additionalProperties === 'object' && names.length === 0) {
+    // A map whose value breaks the value schema.
+    const bad = invalidValue(schema.additionalProperties, hints, depth + 1);
+    mutations.push(fc.tuple(valid, bad).map(([value, extra]) => ({ ...value, bad_key: extra })));
+  }
   const required = (schema.required ?? []).filter((k) => names.includes(k));
   if (required.length > 0) {
     mutations.push(
@@ -248,8 +257,13 @@ function invalidObject(schema: JsonSchema, hints: ArgumentHints, depth: number):
 
 /** Arguments for a tool: mostly well-shaped (hostile strings inside), the rest wrong somewhere. */
 export function toolArguments(schema: JsonSchema, hints: ArgumentHints = {}): fc.Arbitrary<unknown> {
+  const extraKey =
+    typesOf(schema).includes('object') && schema.additionalProperties !== false
+      ? [{ weight: 1, arbitrary: withUnknownKey(validObject(schema, hints, 0)) }]
+      : [];
   return fc.oneof(
     { weight: 3, arbitrary: validValue(schema, hints) },
     { weight: 2, arbitrary: invalidValue(schema, hints) },
+    ...extraKey,
   );
 }
