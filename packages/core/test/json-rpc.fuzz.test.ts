@@ -30,7 +30,7 @@ import {
 
 const FILE = 'packages/core/test/json-rpc.fuzz.test.ts';
 const fixture = fileURLToPath(new URL('./fixtures/run-echo.ts', import.meta.url));
-const settings = fuzzSettings(250);
+const settings = fuzzSettings(120);
 const REQUEST_TIMEOUT_MS = 10_000;
 const BODY_LIMIT = 64 * 1024;
 
@@ -447,5 +447,5 @@ describe.each([
     console.info(
       `json-rpc fuzz (fast lane ${fastLane}, seed ${settings.seed}, ${settings.runs} runs): statuses ${JSON.stringify(Object.fromEntries(statuses))}; slowest ${slowest.ms.toFixed(0)} ms: ${slowest.what}`,
     );
-  });
+  }, 180_000);
 });

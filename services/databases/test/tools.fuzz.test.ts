@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createFixture, type Fixture, mysqlAdmin, pgAdmin } from './helpers/fixture.js';
 
 const FILE = 'services/databases/test/tools.fuzz.test.ts';
-const settings = fuzzSettings(6);
+const settings = fuzzSettings(5);
 const ENTRY = new URL('../src/main.ts', import.meta.url).pathname;
 
 describe('databases tools under fuzzing', () => {

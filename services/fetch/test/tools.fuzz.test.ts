@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { html, startServer, type TestServer } from './helpers/servers.js';
 
 const FILE = 'services/fetch/test/tools.fuzz.test.ts';
-const settings = fuzzSettings(12);
+const settings = fuzzSettings(8);
 const ENTRY = new URL('../src/main.ts', import.meta.url).pathname;
 
 describe('fetch tools under fuzzing', () => {

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type Layout, makeLayout } from './helpers/sandbox.js';
 
 const FILE = 'services/filesystem/test/tools.fuzz.test.ts';
-const settings = fuzzSettings(10);
+const settings = fuzzSettings(6);
 const ENTRY = new URL('../src/main.ts', import.meta.url).pathname;
 
 describe('filesystem tools under fuzzing', () => {

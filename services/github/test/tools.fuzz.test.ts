@@ -18,7 +18,7 @@ import { startGitHubStandIn } from './helpers/github-stand-in.js';
 import { TOKEN } from './helpers/harness.js';
 
 const FILE = 'services/github/test/tools.fuzz.test.ts';
-const settings = fuzzSettings(6);
+const settings = fuzzSettings(4);
 const ENTRY = new URL('../src/main.ts', import.meta.url).pathname;
 
 const hints = {

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpDatabase, tempDir } from './helpers.js';
 
 const FILE = 'services/memory/test/tools.fuzz.test.ts';
-const settings = fuzzSettings(8);
+const settings = fuzzSettings(5);
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const tsconfig = fileURLToPath(new URL('./fixtures/tsconfig.source.json', import.meta.url));
 

@@ -13,7 +13,7 @@ import { docker, REAL_SOCKET, requireEngine } from './helpers/docker-fixture.js'
 import { type RecordingProxy, startRecordingProxy } from './helpers/recording-proxy.js';
 
 const FILE = 'services/monitoring/test/tools.fuzz.test.ts';
-const settings = fuzzSettings(8);
+const settings = fuzzSettings(5);
 const ENTRY = new URL('../src/main.ts', import.meta.url).pathname;
 
 describe('monitoring tools under fuzzing', () => {

@@ -13,7 +13,7 @@ import { fullDump } from './helpers/dump.js';
 import { type PgBackend, startPgBackend } from './helpers/pg-backend.js';
 
 const FILE = 'services/postgres/test/tools.fuzz.test.ts';
-const settings = fuzzSettings(10);
+const settings = fuzzSettings(6);
 const ENTRY = new URL('../src/main.ts', import.meta.url).pathname;
 
 const hints = {

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { dumpDatabase, tempDir } from './helpers.js';
 
 const FILE = 'services/sqlite/test/tools.fuzz.test.ts';
-const settings = fuzzSettings(12);
+const settings = fuzzSettings(8);
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const tsconfig = fileURLToPath(new URL('./fixtures/tsconfig.source.json', import.meta.url));
