@@ -65,6 +65,35 @@ describe('legacy HTTP+SSE (/sse + /messages)', () => {
     expect(deps.finished).not.toContain('disconnect');
   });
 
+  // Found by json-rpc.fuzz.test.ts: the SDK transport answered these with a plain-text 400
+  // ("Invalid message: [object Object]"), unlike every other endpoint.
+  it.each([
+    ['not a JSON-RPC message', { hello: 'world' }],
+    ['a response with both result and error', { jsonrpc: '2.0', id: 1, result: {}, error: { code: 1, message: 'x' } }],
+    ['a batch (the legacy transport takes none)', [{ jsonrpc: '2.0', id: 1, method: 'ping' }]],
+    ['a float id', { jsonrpc: '2.0', id: 1.5, method: 'ping' }],
+  ])('answers %s on /messages with a JSON-RPC 400, on both paths', async (_label, message) => {
+    const stream = await openSseStream(`${svc.url}/sse`);
+    try {
+      const url = `${svc.url}/messages?sessionId=${stream.sessionId}`;
+      const body = JSON.stringify(message);
+      const expected = {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'Invalid Request: the body must be one JSON-RPC 2.0 message' },
+      };
+      // fetch sends a Content-Length (the fast lane); node:http's write-then-end is chunked (fastify).
+      const lane = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(lane.status).toBe(400);
+      expect(await lane.json()).toEqual(expected);
+      const chunked = await httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(chunked.status).toBe(400);
+      expect(chunked.json).toEqual(expected);
+    } finally {
+      stream.close();
+    }
+  });
+
   it('answers an unknown or missing sessionId with 404 / 400', async () => {
     const unknown = await httpRequest(`${svc.url}/messages?sessionId=nope`, {
       method: 'POST',

@@ -1,6 +1,26 @@
 export { type Browser, CHROMIUM, launchBrowser, type Page } from './browser.js';
 export { type ClientTransportKind, connectClient, type ConnectOptions } from './connect-client.js';
 export { parseEnvFile, variablesWithoutComment } from './env-file.js';
+export { DEFAULT_FUZZ_SEED, type FuzzSettings, fuzzSettings, replayHint, seedFor } from './fuzz/fuzz-settings.js';
+export { HOSTILE_STRINGS, LONG, PATH_TRAVERSAL, PRIVATE_URLS, SQL_FRAGMENTS, UNICODE } from './fuzz/hostile.js';
+export {
+  type ArgumentHints,
+  invalidValue,
+  type JsonSchema,
+  toolArguments,
+  validValue,
+} from './fuzz/schema-arbitrary.js';
+export { fuzzService, type ServiceFuzzOptions, type ServiceFuzzResult } from './fuzz/service-fuzz.js';
+export { errorsWithCause, type HttpExchange, type LogLine, logLines, recordingFetch } from './fuzz/service-logs.js';
+export {
+  type CallOutcome,
+  type FuzzCall,
+  fuzzTools,
+  isReadOnlyTool,
+  type ListedTool,
+  type ToolFuzzReport,
+} from './fuzz/tool-fuzz.js';
+export { treeDigest } from './fuzz/tree-digest.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
 export { connectWithOAuth, MemoryOAuthProvider, PageAgent } from './oauth-client.js';
 export { probeResponsiveness, type ResponsivenessProbe, type ResponsivenessReport } from './responsiveness.js';

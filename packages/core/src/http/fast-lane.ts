@@ -4,7 +4,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 
 import type { Identity } from '../define-tool.js';
 import { type HttpFailure, httpFailure } from '../errors.js';
-import { isToolCallMessage } from '../mcp/tool-call-message.js';
+import { isJsonRpcMessage, isToolCallMessage, NOT_ONE_MESSAGE } from '../mcp/tool-call-message.js';
 import type { SseSession, StreamableHttpSession } from '../sessions/session.js';
 import { findSession, trackRequest } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
@@ -99,6 +99,7 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
         session.engine.callTool(body);
         return;
       }
+      if (!isJsonRpcMessage(body)) return sendFailure(res, httpFailure('INVALID_REQUEST', NOT_ONE_MESSAGE), requestId);
       res.setHeader('x-request-id', requestId);
       session.transport.handlePostMessage(req, res, body).catch(failed(res, requestId));
     });

@@ -1,3 +1,5 @@
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+
 /** A tools/call request as it arrives on a session (what the SDK's CallToolRequestSchema accepts). */
 export interface ToolCallMessage {
   jsonrpc: '2.0';
@@ -35,3 +37,15 @@ export function isToolCallMessage(message: unknown): message is ToolCallMessage 
   const token = meta['progressToken'];
   return token === undefined || isRequestId(token);
 }
+
+/**
+ * True for one JSON-RPC message as the SDK's transports accept it. The legacy SSE transport answers
+ * anything else with a plain-text 400 ("Invalid message: [object Object]"); the core answers a
+ * JSON-RPC error first, as on every other endpoint (found by the JSON-RPC fuzz suite).
+ */
+export function isJsonRpcMessage(message: unknown): boolean {
+  return JSONRPCMessageSchema.safeParse(message).success;
+}
+
+/** The refusal of a /messages body that is not one JSON-RPC message (batches included: the legacy transport takes none). */
+export const NOT_ONE_MESSAGE = 'Invalid Request: the body must be one JSON-RPC 2.0 message';

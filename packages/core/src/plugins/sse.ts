@@ -6,6 +6,7 @@ import { createPublicPrefix } from '../http/public-prefix.js';
 import { keepStreamAlive, SSE_HEADERS } from '../http/sse-writer.js';
 import { storeRefusal } from '../http/store-refusal.js';
 import { loadSessionModules } from '../mcp/session-modules.js';
+import { isJsonRpcMessage, NOT_ONE_MESSAGE } from '../mcp/tool-call-message.js';
 import { findSession, type SseSession } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
 
@@ -95,6 +96,10 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
     }
     if (failure || !session) {
       const answer = failure ?? httpFailure('SESSION_NOT_FOUND', 'Session not found');
+      return reply.code(answer.status).send(answer.body);
+    }
+    if (!isJsonRpcMessage(request.body)) {
+      const answer = httpFailure('INVALID_REQUEST', NOT_ONE_MESSAGE);
       return reply.code(answer.status).send(answer.body);
     }
     reply.hijack();

@@ -1,0 +1,163 @@
+/**
+ * Strings that have broken servers before: SQL fragments, path traversal in every encoding we know
+ * of, URLs naming private and special addresses, unicode confusables and controls, and sizes past
+ * the usual limits. The fuzzers mix them into every string argument (cut to the field's maxLength
+ * when it has one, so that they also reach the handlers, not only the validation).
+ */
+export const SQL_FRAGMENTS: readonly string[] = [
+  "' OR '1'='1",
+  "'; DROP TABLE users; --",
+  '"; DROP TABLE users; --',
+  '1; DELETE FROM users',
+  "x' UNION SELECT * FROM pg_shadow --",
+  'users" WHERE 1=1 --',
+  "'); ATTACH DATABASE '/tmp/x.db' AS x; --",
+  'pg_sleep(30)',
+  'SELECT pg_sleep(30); COMMIT; SET default_transaction_read_only = off; DROP TABLE users',
+  'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c',
+  "COPY users TO PROGRAM 'touch /tmp/pwned'",
+  'BEGIN; DROP TABLE users; COMMIT',
+  "SELECT load_extension('/tmp/evil')",
+  'VACUUM INTO "/tmp/copy.db"',
+  'SELECT SLEEP(30)',
+  "SELECT * FROM users INTO OUTFILE '/tmp/x'",
+  '/*',
+  '$$',
+  "E'\\x00'",
+  '`users`; DROP TABLE x',
+  '[users]',
+  'users\u0000; DROP TABLE x',
+];
+
+export const PATH_TRAVERSAL: readonly string[] = [
+  '..',
+  '../',
+  '../../../../etc/passwd',
+  '..\\..\\..\\windows\\win.ini',
+  '/etc/passwd',
+  '/proc/self/environ',
+  '/proc/self/root/etc/passwd',
+  '/dev/zero',
+  '/dev/urandom',
+  '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  '%252e%252e%252fetc%252fpasswd',
+  '..%2f..%2f..%2fetc%2fpasswd',
+  '..%c0%af..%c0%afetc%c0%afpasswd',
+  '..%ef%bc%8f..%ef%bc%8fetc',
+  '\uff0e\uff0e\uff0f\uff0e\uff0e\uff0fetc\uff0fpasswd',
+  '\u2024\u2024/\u2024\u2024/etc/passwd',
+  '....//....//etc/passwd',
+  '..;/..;/etc/passwd',
+  './././../x',
+  'a/../../b',
+  '~/.ssh/id_rsa',
+  '~root/.bashrc',
+  'file:///etc/passwd',
+  '\\\\?\\C:\\Windows',
+  '//server/share',
+  'a\u0000.txt',
+  '.\u0000./etc/passwd',
+  '*',
+  '**/*',
+  '{a,b}/**/{c,d}/**/{e,f}',
+  '[!a-z]*',
+];
+
+export const PRIVATE_URLS: readonly string[] = [
+  'http://127.0.0.1/',
+  'http://127.1/',
+  'http://0.0.0.0/',
+  'http://0/',
+  'http://localhost:22/',
+  'http://[::1]/',
+  'http://[::ffff:127.0.0.1]/',
+  'http://[0:0:0:0:0:ffff:7f00:1]/',
+  'http://2130706433/',
+  'http://0x7f000001/',
+  'http://017700000001/',
+  'http://169.254.169.254/latest/meta-data/',
+  'http://metadata.google.internal/',
+  'http://10.0.0.1/',
+  'http://192.168.1.1/',
+  'http://172.16.0.1/',
+  'http://[fd00::1]/',
+  'http://[fe80::1%25eth0]/',
+  'http://100.64.0.1/',
+  'http://user:pass@127.0.0.1/',
+  'http://example.com@127.0.0.1/',
+  'http://127.0.0.1.nip.io/',
+  'http://localtest.me/',
+  'http://\u2460\u2461\u2466.\u24ea.\u24ea.\u2460/',
+  'http://127\u30020\u30020\u30021/',
+  'https://127.0.0.1:0/',
+  'ftp://127.0.0.1/',
+  'gopher://127.0.0.1:6379/_FLUSHALL',
+  'file:///etc/passwd',
+  'data:text/html,<script>alert(1)</script>',
+  'javascript:alert(1)',
+  'http://[::]/',
+  'http:///',
+  'http://%00/',
+  'unix:/var/run/docker.sock',
+];
+
+export const UNICODE: readonly string[] = [
+  '\u0430dmin', // Cyrillic a
+  'p\u0430ypal.com',
+  '\u212a', // Kelvin sign, folds to k
+  'ﬁle', // ligature
+  'e\u0301', // combining
+  '\u202egnp.exe', // right-to-left override
+  '\u200b',
+  '\ufeff',
+  '\ud800', // lone surrogate
+  '\udfff\ud800',
+  '\u0000',
+  'a\u0000b',
+  '\r\nX-Injected: 1',
+  '\u001b[2J',
+  '😀'.repeat(50),
+  '\u0130', // dotted capital I (changes length when lowercased)
+  'ǅ',
+  '\uffff',
+  '%00',
+  '%',
+  '\\',
+  '"',
+  "'",
+  '`',
+  '<script>',
+  '${7*7}',
+  '{{7*7}}',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+];
+
+/** Long strings: past field limits, and near them. */
+export const LONG: readonly string[] = [
+  'a'.repeat(1_000),
+  'a'.repeat(70_000),
+  '../'.repeat(5_000),
+  '😀'.repeat(20_000),
+  '\u0000'.repeat(4_096),
+  `${'('.repeat(2_000)}1${')'.repeat(2_000)}`,
+];
+
+export const HOSTILE_STRINGS: readonly string[] = [
+  ...SQL_FRAGMENTS,
+  ...PATH_TRAVERSAL,
+  ...PRIVATE_URLS,
+  ...UNICODE,
+  ...LONG,
+  '',
+  ' ',
+  '0',
+  '-1',
+  'null',
+  'true',
+  'NaN',
+  '1e309',
+];
