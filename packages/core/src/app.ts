@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
 
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
@@ -28,6 +28,7 @@ import { ToolRegistry } from './registry/registry.js';
 import { expiredSessions, MemorySessionStore, type SessionStore } from './sessions/session.js';
 import { createSessionAdmission } from './sessions/session-admission.js';
 import type { CoreState } from './state.js';
+import { activeTracing } from './tracing/tracing.js';
 
 export interface BuildAppOptions<Config extends BaseConfig, Deps> {
   config: Readonly<Config>;
@@ -108,9 +109,15 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     serverFactory: (handler) => {
       // requestTimeout bounds the arrival of a request, body included (a body trickled in byte by
       // byte), not the life of a response: SSE streams are unaffected. Checked every second.
-      const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
+      const dispatch: RequestListener = (req, res) => {
         if (!fastLane.take?.(req, res)) handler(req, res);
-      });
+      };
+      // With tracing on, every request (fast lane or fastify) runs inside its span from here.
+      const tracing = activeTracing();
+      const server = createServer(
+        { connectionsCheckingInterval: 1000 },
+        tracing ? tracing.wrapRequestListener(dispatch) : dispatch,
+      );
       server.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
