@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
 
 import type { Resolver } from '@mcp-sse/net-guard';
@@ -30,6 +30,7 @@ import { expiredSessions, MemorySessionStore, type SessionStore } from './sessio
 import { createSessionAdmission } from './sessions/session-admission.js';
 import { createSessionDirectory, type SessionDirectory } from './sessions/session-directory.js';
 import type { CoreState } from './state.js';
+import { activeTracing } from './tracing/tracing.js';
 
 export interface BuildAppOptions<Config extends BaseConfig, Deps> {
   config: Readonly<Config>;
@@ -118,9 +119,15 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     serverFactory: (handler) => {
       // requestTimeout bounds the arrival of a request, body included (a body trickled in byte by
       // byte), not the life of a response: SSE streams are unaffected. Checked every second.
-      const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
+      const dispatch: RequestListener = (req, res) => {
         if (!fastLane.take?.(req, res)) handler(req, res);
-      });
+      };
+      // With tracing on, every request (fast lane or fastify) runs inside its span from here.
+      const tracing = activeTracing();
+      const server = createServer(
+        { connectionsCheckingInterval: 1000 },
+        tracing ? tracing.wrapRequestListener(dispatch) : dispatch,
+      );
       server.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));

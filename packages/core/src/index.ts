@@ -59,3 +59,4 @@ export { type ToolResult } from './registry/tool-result.js';
 export { runService } from './run-service.js';
 export { MemorySessionStore, type Session, type SessionStore } from './sessions/session.js';
 export { createTimeSlice, type TimeSlice } from './time-slice.js';
+export { startTracing, stopTracing, tracingRequested } from './tracing/start-tracing.js';

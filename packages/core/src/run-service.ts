@@ -3,6 +3,7 @@ import { type BaseConfig, loadConfig } from './config.js';
 import type { ServiceDefinition } from './define-service.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
+import { stopTracing } from './tracing/start-tracing.js';
 
 /**
  * The process entry of a service: config → dependencies → app → listen, and a graceful exit on
@@ -42,13 +43,17 @@ export async function runService<Config extends BaseConfig, Deps>(
       logger.error('shutdown took too long; exiting');
       process.exit(1);
     }, config.MCP_SHUTDOWN_GRACE_MS + 1500).unref();
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      // Spans of the last calls reach the collector before the process ends (bounded).
+      .then(() => stopTracing(1000))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -22,7 +22,9 @@ export {
 } from './fuzz/tool-fuzz.js';
 export { treeDigest } from './fuzz/tree-digest.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
+export { MODULE_PROBE, modulesLoaded } from './module-probe.js';
 export { connectWithOAuth, MemoryOAuthProvider, PageAgent } from './oauth-client.js';
+export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.js';
 export { probeResponsiveness, type ResponsivenessProbe, type ResponsivenessReport } from './responsiveness.js';
 export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
 export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';

@@ -1,5 +1,7 @@
-import { runService } from '@mcp-sse/core';
+import { runService, startTracing } from '@mcp-sse/core';
 
-import { service } from './service.js';
-
+// Tracing first, when OTEL_EXPORTER_OTLP_ENDPOINT is set (nothing is loaded otherwise): the pg,
+// mysql2 and ioredis instrumentations must be in place before the service's modules import them.
+await startTracing('fetch');
+const { service } = await import('./service.js');
 await runService(service);

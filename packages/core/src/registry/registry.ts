@@ -14,6 +14,7 @@ import { ERROR_CODES, type ErrorCode, ServiceError, toServiceError } from '../er
 import type { Metrics } from '../metrics.js';
 import { type Scope, scopeOfTool } from '../oauth/scopes.js';
 import type { RateLimiter } from '../rate-limit.js';
+import { activeTracing, type Tracing } from '../tracing/tracing.js';
 import { selectTools } from './select-tools.js';
 import { toolListEntries, type ToolListEntry } from './tool-catalog.js';
 import { errorResult, resultWeight, successResult, type ToolResult } from './tool-result.js';
@@ -152,7 +153,30 @@ export class ToolRegistry {
   }
 
   /** Runs a tool. Throws RpcError only for protocol errors (unknown tool); everything else is a result. */
-  async call(name: string, args: unknown, ctx: CallContext): Promise<CallOutcome> {
+  call(name: string, args: unknown, ctx: CallContext): Promise<CallOutcome> {
+    const tracing = activeTracing();
+    return tracing ? this.traced(tracing, name, args, ctx) : this.dispatch(name, args, ctx);
+  }
+
+  /** The call inside its span: every path shares this place, so every tool call has exactly one. */
+  private async traced(tracing: Tracing, name: string, args: unknown, ctx: CallContext): Promise<CallOutcome> {
+    const span = tracing.startToolCall({
+      tool: this.tools.has(name) ? name : undefined,
+      transport: ctx.transport,
+      service: this.options.service,
+    });
+    let outcome: CallOutcome;
+    try {
+      outcome = await span.run(() => this.dispatch(name, args, ctx));
+    } catch (error) {
+      span.end({ kind: 'protocol_error', rpcCode: error instanceof RpcError ? error.code : undefined });
+      throw error;
+    }
+    span.end(outcome.result.isError === true ? { kind: 'isError', errorCode: outcome.errorCode } : { kind: 'ok' });
+    return outcome;
+  }
+
+  private async dispatch(name: string, args: unknown, ctx: CallContext): Promise<CallOutcome> {
     const tool = this.tools.get(name);
     if (!tool) throw new RpcError(ERROR_CODES.INVALID_INPUT.jsonRpc, `Unknown tool: ${name}`);
     const missing = this.missingScope(ctx.identity, name);

@@ -1,0 +1,124 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { waitUntil } from './wait-until.js';
+
+type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes?: { key: string; value: AnyValue }[];
+  status?: { code?: number; message?: string };
+  events?: { name: string; attributes?: { key: string; value: AnyValue }[] }[];
+}
+
+interface OtlpExport {
+  resourceSpans: {
+    resource?: { attributes?: { key: string; value: AnyValue }[] };
+    scopeSpans: { scope?: { name: string }; spans: OtlpSpan[] }[];
+  }[];
+}
+
+/** One exported span, flattened: attributes as plain values, its scope and resource service name. */
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  /** Undefined for a root span. */
+  parentSpanId: string | undefined;
+  name: string;
+  kind: number;
+  scope: string;
+  service: string | undefined;
+  attributes: Record<string, string | number | boolean>;
+  status: { code: number; message?: string };
+}
+
+export interface OtlpReceiver {
+  /** The value for OTEL_EXPORTER_OTLP_ENDPOINT. */
+  endpoint: string;
+  spans: ReceivedSpan[];
+  /** Every request body as received, for searching the raw bytes. */
+  raw(): Buffer;
+  /** Resolves with the spans once `predicate` holds for the spans received so far. */
+  waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  close(): Promise<void>;
+}
+
+function valueOf(value: AnyValue): string | number | boolean {
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.intValue !== undefined) return Number(value.intValue);
+  if (value.doubleValue !== undefined) return value.doubleValue;
+  if (value.boolValue !== undefined) return value.boolValue;
+  return JSON.stringify(value);
+}
+
+function attributesOf(list: { key: string; value: AnyValue }[] | undefined): Record<string, string | number | boolean> {
+  return Object.fromEntries((list ?? []).map(({ key, value }) => [key, valueOf(value)]));
+}
+
+/**
+ * A local OTLP/HTTP trace receiver (POST /v1/traces, the JSON protocol: run the exporter with
+ * OTEL_EXPORTER_OTLP_PROTOCOL=http/json), for tests of a service's tracing.
+ */
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const spans: ReceivedSpan[] = [];
+  const bodies: Buffer[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      bodies.push(body);
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      const payload = JSON.parse(body.toString('utf8')) as OtlpExport;
+      for (const resourceSpans of payload.resourceSpans) {
+        const service = attributesOf(resourceSpans.resource?.attributes)['service.name'];
+        for (const scopeSpans of resourceSpans.scopeSpans) {
+          for (const span of scopeSpans.spans) {
+            spans.push({
+              traceId: span.traceId,
+              spanId: span.spanId,
+              parentSpanId: span.parentSpanId ? span.parentSpanId : undefined,
+              name: span.name,
+              kind: span.kind,
+              scope: scopeSpans.scope?.name ?? '',
+              service: typeof service === 'string' ? service : undefined,
+              attributes: attributesOf(span.attributes),
+              status: {
+                code: span.status?.code ?? 0,
+                ...(span.status?.message ? { message: span.status.message } : {}),
+              },
+            });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    spans,
+    raw: () => Buffer.concat(bodies),
+    async waitFor(predicate, timeoutMs = 20_000) {
+      await waitUntil(() => predicate(spans), 'the expected spans to reach the OTLP receiver', {
+        timeoutMs,
+        intervalMs: 20,
+      });
+      return spans;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
