@@ -12,6 +12,7 @@ import { createFastLane, type Lane } from './http/fast-lane.js';
 import { createHostPolicy } from './http/host-policy.js';
 import { parseJson } from './http/json-body.js';
 import { createRpcHandler } from './http/rpc-handler.js';
+import { limitSlowConsumer } from './http/slow-consumer.js';
 import { createLogger } from './logger.js';
 import { createSessionEngine } from './mcp/session-engine.js';
 import { createMetrics } from './metrics.js';
@@ -148,6 +149,10 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     perMinute: config.MCP_SESSION_RATE_LIMIT,
     idleMs: config.MCP_SESSION_IDLE_MS,
   });
+  const slowConsumerLimits = {
+    maxBufferedBytes: config.MCP_SSE_MAX_BUFFER_BYTES,
+    stallTimeoutMs: config.MCP_SSE_STALL_TIMEOUT_MS,
+  };
   const state: CoreState = {
     service,
     config,
@@ -171,6 +176,14 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     logger: app.log,
     startedAt: Date.now(),
     closing: false,
+    limitStream: (res) =>
+      limitSlowConsumer(res, slowConsumerLimits, (cut) => {
+        metrics.slowStreamsClosed.inc({ reason: cut.reason });
+        app.log.warn(
+          { reason: cut.reason, buffered_bytes: cut.bufferedBytes, url: res.req.url },
+          'closing a stream whose client is not reading',
+        );
+      }),
     createEngine: (identity, rateKey, transport) =>
       createSessionEngine({
         name: service.name,

@@ -6,6 +6,8 @@ export interface Metrics {
   toolCalls: Counter<'tool' | 'outcome'>;
   toolDuration: Histogram<'tool'>;
   openSessions: Gauge<'transport'>;
+  /** SSE streams closed because their client stopped reading (http/slow-consumer.ts). */
+  slowStreamsClosed: Counter<'reason'>;
 }
 
 export function createMetrics(service: string, defaults = true): Metrics {
@@ -33,5 +35,13 @@ export function createMetrics(service: string, defaults = true): Metrics {
   });
   openSessions.set({ transport: 'sse' }, 0);
   openSessions.set({ transport: 'streamable-http' }, 0);
-  return { registry, toolCalls, toolDuration, openSessions };
+  const slowStreamsClosed = new Counter({
+    name: 'mcp_slow_streams_closed_total',
+    help: 'SSE streams closed because the client stopped reading (reason: buffer, stall)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  slowStreamsClosed.inc({ reason: 'buffer' }, 0);
+  slowStreamsClosed.inc({ reason: 'stall' }, 0);
+  return { registry, toolCalls, toolDuration, openSessions, slowStreamsClosed };
 }

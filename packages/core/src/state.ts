@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 import type { FastifyBaseLogger } from 'fastify';
 
 import type { BaseConfig } from './config.js';
@@ -27,6 +29,8 @@ export interface CoreState extends GateState {
   startedAt: number;
   /** Set when shutdown begins: new sessions and calls are refused with 503. */
   closing: boolean;
+  /** Puts the slow-consumer limits on a response that may become a stream (http/slow-consumer.ts). */
+  limitStream(res: ServerResponse): void;
   /** A new session's protocol engine, bound to the identity that opens it. */
   createEngine(identity: Identity, rateKey: string, transport: TransportKind): SessionEngine;
 }

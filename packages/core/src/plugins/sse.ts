@@ -18,6 +18,7 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
     if (refused) return reply.code(refused.status).headers(refused.headers).send(refused.body);
     const res = reply.raw;
     reply.hijack();
+    state.limitStream(res);
     // The SDK's writeHead merges these with its own (the same content type and cache control).
     res.setHeader('x-accel-buffering', SSE_HEADERS['x-accel-buffering']);
     const transport = new SSEServerTransport('/messages', res);

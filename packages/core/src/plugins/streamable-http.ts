@@ -39,6 +39,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
       void engine.close();
     });
     await engine.connect(transport);
+    state.limitStream(reply.raw);
     setSseHeaders(reply);
     reply.hijack();
     await transport.handleRequest(request.raw, reply.raw, request.body);
@@ -63,6 +64,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     stream: boolean,
   ) => {
     trackRequest(session, reply.raw, stream);
+    state.limitStream(reply.raw);
     setSseHeaders(reply);
     reply.hijack();
     await session.transport.handleRequest(request.raw, reply.raw, request.body);
