@@ -15,6 +15,7 @@ import { createForwarding } from './http/forwarding.js';
 import { createHostPolicy } from './http/host-policy.js';
 import { parseJson } from './http/json-body.js';
 import { createRpcHandler } from './http/rpc-handler.js';
+import { limitSlowConsumer } from './http/slow-consumer.js';
 import { createLogger } from './logger.js';
 import { sessionModules } from './mcp/session-modules.js';
 import { createMetrics } from './metrics.js';
@@ -181,6 +182,10 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     idleMs: config.MCP_SESSION_IDLE_MS,
     ...(directory ? { onRelease: (session) => void directory.remove(session.id) } : {}),
   });
+  const slowConsumerLimits = {
+    maxBufferedBytes: config.MCP_SSE_MAX_BUFFER_BYTES,
+    stallTimeoutMs: config.MCP_SSE_STALL_TIMEOUT_MS,
+  };
   const state: CoreState = {
     service,
     config,
@@ -204,6 +209,14 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     logger: app.log,
     startedAt: Date.now(),
     closing: false,
+    limitStream: (res) =>
+      limitSlowConsumer(res, slowConsumerLimits, (cut) => {
+        metrics.slowStreamsClosed.inc({ reason: cut.reason });
+        app.log.warn(
+          { reason: cut.reason, buffered_bytes: cut.bufferedBytes, url: res.req.url },
+          'closing a stream whose client is not reading',
+        );
+      }),
     createEngine: (identity, rateKey, transport) =>
       sessionModules().createSessionEngine({
         name: service.name,

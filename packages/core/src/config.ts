@@ -60,6 +60,11 @@ export const baseConfigSchema = z.object({
   MCP_SESSION_STORE_PREFIX: z.string().min(1).max(200).optional(),
   MCP_FORWARD_TIMEOUT_MS: int(100, 600_000, 10_000),
   MCP_REPLICA_HEARTBEAT_MS: int(100, 60_000, 2000),
+  // A client that stops reading its stream (http/slow-consumer.ts): a write that finds more than this
+  // many bytes still unsent closes the stream, and so does unsent data that has not drained for
+  // MCP_SSE_STALL_TIMEOUT_MS (0 = no time limit). Keep the bytes at least twice MCP_MAX_RESULT_BYTES.
+  MCP_SSE_MAX_BUFFER_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 8 * 1024 * 1024),
+  MCP_SSE_STALL_TIMEOUT_MS: int(0, 3_600_000, 60_000),
   MCP_RATE_LIMIT: int(0, 10_000_000, 600),
   MCP_BODY_LIMIT: int(1024, 64 * 1024 * 1024, 1024 * 1024),
   // A request (headers and body) must arrive within this time: a body trickled in is cut (408).

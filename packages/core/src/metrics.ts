@@ -8,6 +8,8 @@ export interface Metrics {
   openSessions: Gauge<'transport'>;
   /** Requests forwarded between replicas (MCP_SESSION_STORE): sent to an owner, run for another replica. */
   forwarded: Counter<'direction'>;
+  /** SSE streams closed because their client stopped reading (http/slow-consumer.ts). */
+  slowStreamsClosed: Counter<'reason'>;
 }
 
 export function createMetrics(service: string, defaults = true): Metrics {
@@ -41,5 +43,13 @@ export function createMetrics(service: string, defaults = true): Metrics {
     labelNames: ['direction'] as const,
     registers: [registry],
   });
-  return { registry, toolCalls, toolDuration, openSessions, forwarded };
+  const slowStreamsClosed = new Counter({
+    name: 'mcp_slow_streams_closed_total',
+    help: 'SSE streams closed because the client stopped reading (reason: buffer, stall)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  slowStreamsClosed.inc({ reason: 'buffer' }, 0);
+  slowStreamsClosed.inc({ reason: 'stall' }, 0);
+  return { registry, toolCalls, toolDuration, openSessions, forwarded, slowStreamsClosed };
 }

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 import type { FastifyBaseLogger } from 'fastify';
 
 import type { BaseConfig } from './config.js';
@@ -31,6 +33,8 @@ export interface CoreState extends GateState {
   closing: boolean;
   /** With MCP_SESSION_STORE (and not stateless): the shared session directory and forwarding. */
   cluster?: { directory: SessionDirectory; forwarding: Forwarding };
+  /** Puts the slow-consumer limits on a response that may become a stream (http/slow-consumer.ts). */
+  limitStream(res: ServerResponse): void;
   /** A new session's protocol engine, bound to the identity that opens it. */
   createEngine(identity: Identity, rateKey: string, transport: TransportKind): SessionEngine;
 }

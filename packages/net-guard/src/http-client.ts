@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 
-import { ServiceError } from '@mcp-sse/core';
 import type * as UndiciModule from 'undici';
 
 import { FetchError, isFetchError } from './fetch-error.js';
@@ -214,7 +213,9 @@ let undici: Promise<Undici> | undefined;
 function loadUndici(): Promise<Undici> {
   undici ??= import('undici').catch((error: unknown) => {
     undici = undefined;
-    throw new ServiceError('UNAVAILABLE', `The HTTP client (undici) could not be loaded: ${(error as Error).message}`);
+    throw new FetchError('CONNECT', `The HTTP client (undici) could not be loaded: ${(error as Error).message}`, {
+      cause: error,
+    });
   });
   return undici;
 }

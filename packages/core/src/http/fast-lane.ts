@@ -123,6 +123,7 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
       // The answer is an SSE response with the call's notifications and then its result, as the SDK
       // transport writes it. The head is held back until the first message or the next turn of the
       // event loop, so that a call that finishes at once goes out in one write.
+      state.limitStream(res);
       let started = false;
       let stopKeepalive: (() => void) | undefined;
       const start = () => {

@@ -45,6 +45,7 @@ export function ssePlugin(app: FastifyInstance, state: CoreState, done: (err?: E
       }
     }
     reply.hijack();
+    state.limitStream(res);
     // The SDK's writeHead merges these with its own (the same content type and cache control).
     res.setHeader('x-accel-buffering', SSE_HEADERS['x-accel-buffering']);
     const engine = state.createEngine(request.identity, request.rateKey, 'sse');

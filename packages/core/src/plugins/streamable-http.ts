@@ -42,6 +42,8 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
       void engine.close();
     });
     await engine.connect(transport);
+    state.limitStream(reply.raw);
+    state.limitStream(reply.raw);
     setSseHeaders(reply);
     reply.hijack();
     await transport.handleRequest(request.raw, reply.raw, request.body);
@@ -148,6 +150,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     reply.raw.once('close', () => {
       if (!session) void engine.close();
     });
+    state.limitStream(reply.raw);
     setSseHeaders(reply);
     reply.hijack();
     await transport.handleRequest(request.raw, reply.raw, request.body);
@@ -158,6 +161,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     if (request.headers['mcp-session-id'] === undefined) return open(request, reply);
     const session = await lookup(request, reply);
     if (session) {
+      state.limitStream(reply.raw);
       reply.hijack();
       await deliver(session, request.raw, reply.raw, request.body);
     }
@@ -177,6 +181,7 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     if (session) {
       // The standalone stream: counted as an open stream, so that the session is not idle.
       trackRequest(session, reply.raw, true);
+      state.limitStream(reply.raw);
       setSseHeaders(reply);
       reply.hijack();
       await session.transport.handleRequest(request.raw, reply.raw, request.body);
