@@ -83,7 +83,12 @@ function parseVolume(spec: string, service: string): VolumeMount {
   }
   if (source.startsWith('./')) {
     const file = source.slice(source.lastIndexOf('/') + 1);
-    return { kind: 'file', volume: file.replaceAll(/[^a-z0-9]+/g, '-').replaceAll(/^-|-$/g, ''), ...mount, source: file };
+    return {
+      kind: 'file',
+      volume: file.replaceAll(/[^a-z0-9]+/g, '-').replaceAll(/^-|-$/g, ''),
+      ...mount,
+      source: file,
+    };
   }
   throw new Error(`docker-compose.yml mcp-${service}: cannot map volume "${spec}" to a Kubernetes volume`);
 }

@@ -59,6 +59,8 @@ function cached(
 /**
  * Checks the OAuth settings as a whole (one clear line when they do not fit together) and builds
  * the resource server, and in built-in mode the authorization server with its store.
+ *
+ * @public loaded by app.ts with a dynamic import, only when MCP_AUTH is not `keys`
  */
 export async function createOAuth(
   config: Readonly<BaseConfig>,

@@ -39,6 +39,8 @@ const sameSecret = (a: string | undefined, b: string): boolean => {
  * /authorize with the login and consent pages, /token and /revoke. Every endpoint is public (no API
  * key); the metadata, token, registration and revocation endpoints allow any Origin (CORS), the
  * pages only their own.
+ *
+ * @public loaded by app.ts with a dynamic import, only when MCP_AUTH is not `keys`
  */
 export function oauthPlugin(app: FastifyInstance, oauth: OAuthSetup, done: (err?: Error) => void): void {
   const { resource, server } = oauth;
