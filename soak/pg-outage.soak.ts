@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { rpc, type ServiceProcess, startServiceProcess, waitUntil } from '../packages/testing/src/index.js';
-import { type PgProxy, startPgProxy } from './helpers/pg-proxy.js';
+import {
+  rpc,
+  type ServiceProcess,
+  startServiceProcess,
+  startTcpProxy,
+  type TcpProxy,
+  waitUntil,
+} from '../packages/testing/src/index.js';
 import { DATABASE_URL, POSTGRES_ENTRY, report, requirePostgres, START_TIMEOUT_MS } from './helpers/settings.js';
 
 /**
@@ -28,11 +34,11 @@ async function execute(url: string, sql: string): Promise<{ isError: boolean; te
 
 describe('PostgreSQL unreachable mid-run', () => {
   let svc: ServiceProcess;
-  let proxy: PgProxy;
+  let proxy: TcpProxy;
 
   beforeAll(async () => {
     const target = await requirePostgres();
-    proxy = await startPgProxy(target);
+    proxy = await startTcpProxy(target);
     const url = new URL(DATABASE_URL);
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);

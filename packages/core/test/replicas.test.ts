@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import { Redis } from 'ioredis';
@@ -15,6 +15,7 @@ import {
   type ServiceProcess,
   startService,
   startServiceProcess,
+  startTcpProxy,
   waitUntil,
 } from '../../testing/src/index.js';
 import { echoService } from './helpers/echo-service.js';
@@ -43,44 +44,6 @@ function redisReachable(host: string, port: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-/** A TCP proxy in front of Redis that the test can cut (every connection) and restore. */
-async function redisProxy(): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect({ host: redisAddress.hostname, port: Number(redisAddress.port || 6379) });
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.once('close', () => sockets.delete(socket));
-          socket.on('error', () => undefined);
-        }
-        client.pipe(upstream).pipe(client);
-        client.once('close', () => upstream.destroy());
-        upstream.once('close', () => client.destroy());
-      });
-      server.listen(port, '127.0.0.1', () => {
-        const address = server!.address();
-        if (address && typeof address === 'object') port = address.port;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    get url() {
-      return `redis://127.0.0.1:${port}`;
-    },
-    cut: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server!.close(() => resolve());
-      }),
-    restore: listen,
-  };
 }
 
 const rpcBody = (id: number, method: string, params: unknown = {}) =>
@@ -384,13 +347,16 @@ describe('the session store unreachable', () => {
     if (!(await redisReachable(redisAddress.hostname, Number(redisAddress.port || 6379)))) {
       throw new Error(`Redis is not reachable at ${REDIS_URL}: these tests need a real Redis (set REDIS_URL)`);
     }
-    const proxy = await redisProxy();
-    const store = { MCP_SESSION_STORE: proxy.url, MCP_SESSION_STORE_PREFIX: `mcp-test-replicas-${randomUUID()}:` };
+    const proxy = await startTcpProxy({ host: redisAddress.hostname, port: Number(redisAddress.port || 6379) });
+    const store = {
+      MCP_SESSION_STORE: `redis://127.0.0.1:${proxy.port}`,
+      MCP_SESSION_STORE_PREFIX: `mcp-test-replicas-${randomUUID()}:`,
+    };
     const [e, f] = await Promise.all([startReplica(store), startReplica(store)]);
     try {
       const session = await initialize(e.url, ONE);
       expect((await sessionPost(f.url, session, echoCall(2, 'up'))).status).toBe(200);
-      await proxy.cut();
+      await proxy.down();
       const refused = await waitUntil(
         async () =>
           (
@@ -425,7 +391,7 @@ describe('the session store unreachable', () => {
       const elsewhere = await sessionPost(f.url, session, echoCall(4, 'remote'));
       expect(elsewhere.status).toBe(503);
       expect((elsewhere.json as { error: { code: number } }).error.code).toBe(-32023);
-      await proxy.restore();
+      await proxy.up();
       await waitUntil(
         async () => (await sessionPost(f.url, session, echoCall(5, 'again'))).status === 200,
         'recovery',
@@ -443,7 +409,7 @@ describe('the session store unreachable', () => {
       expect((await sessionPost(e.url, fresh, echoCall(6, 'fresh'))).status).toBe(200);
     } finally {
       await Promise.all([e.stop('SIGKILL'), f.stop('SIGKILL')]);
-      await proxy.cut();
+      await proxy.down();
     }
   }, 400_000);
 });

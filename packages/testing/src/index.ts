@@ -30,6 +30,7 @@ export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
 export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';
 export { openSseStream, parseSseEvents, type SseEvent, type SseStream } from './sse-stream.js';
 export { type StartedService, type StartOptions, startService } from './start-service.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { selfSignedCertificate } from './tls.js';
 export { toolsListOf } from './tools-list.js';
 export { waitUntil } from './wait-until.js';

@@ -1,11 +1,18 @@
 import { fileURLToPath } from 'node:url';
 
-import { rpc, type ServiceProcess, type StartedService, startService, startServiceProcess } from '@mcp-sse/testing';
+import {
+  rpc,
+  type ServiceProcess,
+  type StartedService,
+  startService,
+  startServiceProcess,
+  startTcpProxy,
+  type TcpProxy,
+} from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
 import { REAL_SERVER, startPgBackend } from './helpers/pg-backend.js';
-import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
 /**
  * A connection lost mid-query fails that call cleanly and never the process; the service recovers
@@ -148,7 +155,10 @@ describeReal(`the network between the service process and PostgreSQL fails ${REA
   let svc: ServiceProcess;
 
   beforeAll(async () => {
-    proxy = await startTcpProxy(Number(new URL(backend.url).port || 5432), new URL(backend.url).hostname);
+    proxy = await startTcpProxy({
+      host: new URL(backend.url).hostname,
+      port: Number(new URL(backend.url).port || 5432),
+    });
     const url = new URL(backend.url);
     url.port = String(proxy.port);
     svc = await startServiceProcess(entry, {
