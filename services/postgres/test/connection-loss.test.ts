@@ -93,7 +93,11 @@ describeReal(`a backend terminated mid-query ${REAL_SERVER}`, () => {
     svc = await startService(service, {
       env: { DATABASE_URL: backend.url, POSTGRES_STATEMENT_TIMEOUT_MS: '60000', POSTGRES_POOL_MAX: '2' },
     });
-  });
+    // Long statements are checked in a worker thread, which from source starts through tsx (compiling
+    // the checker and loading the parser: seconds on a loaded machine). Started here, so that the tests
+    // below time what they are about, not that start.
+    await execute(svc.url, `SELECT 1 AS warm /* ${'x'.repeat(3000)} */`);
+  }, 60_000);
 
   afterAll(async () => {
     await svc?.close();
@@ -127,7 +131,7 @@ describeReal(`a backend terminated mid-query ${REAL_SERVER}`, () => {
     await backend.admin('SELECT pg_cancel_backend($1)', [pid]);
     expect((await running).isError).toBe(true);
     expect((await checking).isError).toBe(true);
-  });
+  }, 40_000);
 
   it('a caller cannot terminate or cancel the service’s own backends', async () => {
     const running = execute(svc.url, longRead('mcp-own-probe'));
