@@ -28,8 +28,10 @@ find node_modules -type l -path '*/node_modules/@types/*' -exec rm -f {} +
 # build of @azure/identity (dist/browser) imports it; its Node.js build uses @azure/msal-node
 rm -rf node_modules/.pnpm/@azure+msal-browser@*
 find node_modules -type l -path '*/node_modules/@azure/msal-browser' -exec rm -f {} +
-# test folders at a package's root (node_modules/<pkg>/test, node_modules/@scope/<pkg>/tests, ...)
-find node_modules -depth -type d -regex '.*/node_modules/\(@[^/]*/\)?[^/@.][^/]*/\(test\|tests\|__tests__\)' -exec rm -rf {} +
+# test folders at a package's root or in its compiled output (node_modules/<pkg>/test,
+# node_modules/@scope/<pkg>/tests, node_modules/@opentelemetry/sql-common/build/test, ...)
+find node_modules -depth -type d \
+  -regex '.*/node_modules/\(@[^/]*/\)?[^/@.][^/]*/\(build/\|dist/\|lib/\)?\(test\|tests\|__tests__\)' -exec rm -rf {} +
 
 # native modules: keep the compiled addon, drop sources and object files (better-sqlite3: ~15 MB)
 find node_modules -type d -name build -path '*/node_modules/*/build' -prune | while read -r build; do
