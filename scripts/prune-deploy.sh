@@ -15,6 +15,21 @@ cd "$out"
 find . -mindepth 1 -maxdepth 1 ! -name package.json ! -name dist ! -name node_modules -exec rm -rf {} +
 find dist -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.ts.map' \) -delete
 
+# A native module's C/C++ sources (deps/, and src/ when it holds no JavaScript): only its compiled
+# addon is loaded
+drop_native_sources() {
+  rm -rf "$1/deps"
+  if [ -d "$1/src" ] && [ -z "$(find "$1/src" -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' -o -name '*.json' \) | head -n 1)" ]; then
+    rm -rf "$1/src"
+  fi
+}
+# native modules whose addon was never built (optional ones, such as cpu-features under ssh2: the
+# require fails and its caller carries on, with or without the sources)
+find node_modules -type f -regex '.*/node_modules/\(@[^/]*/\)?[^/@.][^/]*/binding\.gyp' | while read -r gyp; do
+  pkg=$(dirname "$gyp")
+  [ -d "$pkg/build/Release" ] || drop_native_sources "$pkg"
+done
+
 # node_modules: files Node never loads at run time
 find node_modules -type f ! -iname 'licen[cs]e*' \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
   -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.tsbuildinfo' \
@@ -40,10 +55,6 @@ find node_modules -type d -name build -path '*/node_modules/*/build' -prune | wh
   find "$build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
   find "$build/Release" -mindepth 1 ! -name '*.node' -exec rm -rf {} + 2>/dev/null || true
   rm -f "$build/Release/test_extension.node"
-  rm -rf "$pkg/deps"
-  # C/C++ sources only: a src/ holding JavaScript stays
-  if [ -d "$pkg/src" ] && [ -z "$(find "$pkg/src" -type f \( -name '*.js' -o -name '*.cjs' -o -name '*.mjs' -o -name '*.json' \) | head -n 1)" ]; then
-    rm -rf "$pkg/src"
-  fi
+  drop_native_sources "$pkg"
 done
 find node_modules -depth -type d -empty -delete

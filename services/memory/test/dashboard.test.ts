@@ -19,6 +19,8 @@ import { serviceEnv, tempDir } from './helpers.js';
 const CHROMIUM = '/usr/bin/chromium';
 const screenshots = fileURLToPath(new URL('./screenshots/', import.meta.url));
 const KEY = 'k-dashboard';
+/** What the page shows comes after a fetch or an event: polled for a bound a loaded machine meets (vitest's default is 1 s). */
+const POLL = { timeout: 15_000, interval: 50 };
 const auth = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
 describe('dashboard in chromium', () => {
@@ -82,14 +84,14 @@ describe('dashboard in chromium', () => {
     await page.locator('#key-form').waitFor({ state: 'visible' });
     await page.fill('#key', KEY);
     await page.press('#key', 'Enter');
-    await expect.poll(() => items().count()).toBe(1);
+    await expect.poll(() => items().count(), POLL).toBe(1);
     await page.locator('#live', { hasText: 'live' }).waitFor();
 
     // Stored through the API by someone else: appears without a reload.
     const coffee = await store('Alice takes her coffee black', ['alice']);
     await page.locator(`[data-hash="${coffee}"]`).waitFor();
     await store('Deploys happen on Tuesdays after review', ['process']);
-    await expect.poll(() => items().count()).toBe(3);
+    await expect.poll(() => items().count(), POLL).toBe(3);
 
     // Stored through the page's own form, with the keyboard.
     await page.focus('#content');
@@ -97,25 +99,27 @@ describe('dashboard in chromium', () => {
     await page.fill('#store-tags', 'ops, security');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
-    await expect.poll(() => items().count()).toBe(4);
-    await expect.poll(() => page.locator('#summary').textContent()).toBe('4 memories');
+    await expect.poll(() => items().count(), POLL).toBe(4);
+    await expect.poll(() => page.locator('#summary').textContent(), POLL).toBe('4 memories');
     await page.screenshot({ path: join(screenshots, 'dashboard-desktop.png'), fullPage: true });
 
     // Search in the three modes.
     await page.fill('#query', 'coffee');
     await page.selectOption('#mode', 'exact');
     await page.click('#search-form button');
-    await expect.poll(() => page.locator('#summary').textContent()).toBe('1 found (exact)');
+    await expect.poll(() => page.locator('#summary').textContent(), POLL).toBe('1 found (exact)');
     await expect(items().first().locator('p').textContent()).resolves.toBe('Alice takes her coffee black');
     await page.selectOption('#mode', 'semantic');
     await page.fill('#query', 'when are deploys');
     await page.click('#search-form button');
-    await expect.poll(() => items().first().locator('p').textContent()).toBe('Deploys happen on Tuesdays after review');
+    await expect
+      .poll(() => items().first().locator('p').textContent(), POLL)
+      .toBe('Deploys happen on Tuesdays after review');
     await page.selectOption('#mode', 'hybrid');
     await page.fill('#tag-filter', 'ops');
     await page.fill('#query', 'database');
     await page.click('#search-form button');
-    await expect.poll(() => page.locator('#summary').textContent()).toMatch(/^\d found \(hybrid\)$/);
+    await expect.poll(() => page.locator('#summary').textContent(), POLL).toMatch(/^\d found \(hybrid\)$/);
     await expect(items().first().locator('p').textContent()).resolves.toBe(
       'The staging database is rebuilt every Sunday night',
     );
@@ -124,7 +128,7 @@ describe('dashboard in chromium', () => {
     await page.fill('#query', '');
     await page.fill('#tag-filter', '');
     await page.click('#search-form button');
-    await expect.poll(() => items().count()).toBe(4);
+    await expect.poll(() => items().count(), POLL).toBe(4);
     const coffeeItem = page.locator(`[data-hash="${coffee}"]`);
     await coffeeItem.getByRole('button', { name: /Edit tags/ }).click();
     await coffeeItem.locator('input').fill('alice, drinks');
@@ -136,15 +140,15 @@ describe('dashboard in chromium', () => {
       .locator(`[data-hash="${coffee}"]`)
       .getByRole('button', { name: /Delete/ })
       .click();
-    await expect.poll(() => page.locator(`[data-hash="${coffee}"]`).count()).toBe(0);
+    await expect.poll(() => page.locator(`[data-hash="${coffee}"]`).count(), POLL).toBe(0);
     expect((await httpRequest(`${svc.url}/api/memories/${coffee}`, { headers: auth })).status).toBe(404);
 
     // Deleted through the API by someone else: disappears live.
     const list = await httpRequest(`${svc.url}/api/memories`, { headers: auth });
     const other = (list.json as { memories: { hash: string }[] }).memories[0]!.hash;
     await httpRequest(`${svc.url}/api/memories/${other}`, { method: 'DELETE', headers: auth });
-    await expect.poll(() => page.locator(`[data-hash="${other}"]`).count()).toBe(0);
-    await expect.poll(() => page.locator('#summary').textContent()).toBe('2 memories');
+    await expect.poll(() => page.locator(`[data-hash="${other}"]`).count(), POLL).toBe(0);
+    await expect.poll(() => page.locator('#summary').textContent(), POLL).toBe('2 memories');
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(screenshots, 'dashboard-phone.png'), fullPage: true });

@@ -127,6 +127,13 @@ class MeteredClient extends pg.Client {
   defaultReadOnly: string | undefined;
   /** The transaction status of the last ReadyForQuery: I (idle), T (in a transaction block), E (failed block). */
   transactionStatus: string | undefined;
+  /**
+   * The server ended this session (pg_terminate_backend, a shutdown, an idle timeout: an error that
+   * ends the session) or the connection closed. Set as the message is read, before the call's query
+   * fails with it, so the lease destroys the connection instead of handing it back to the pool, where
+   * the next checkout (a /health ping) could get it before pg sees the socket close.
+   */
+  lost = false;
   private metered: Socket | undefined;
 
   constructor(config?: ClientConfig) {
@@ -141,6 +148,12 @@ class MeteredClient extends pg.Client {
     });
     connection.on('readyForQuery', (message: { status: string }) => {
       this.transactionStatus = message.status;
+    });
+    connection.on('errorMessage', (message: { severity?: string; code?: string }) => {
+      if (endsSession(message)) this.lost = true;
+    });
+    connection.on('end', () => {
+      this.lost = true;
     });
     this.meter();
   }
@@ -176,6 +189,20 @@ class MeteredClient extends pg.Client {
       this.metered?.destroy();
     }
   }
+}
+
+/** SQLSTATEs of errors after which the server closes the session (besides any FATAL or PANIC one). */
+const SESSION_ENDING_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P05', '25P03']);
+
+/** Whether an ErrorResponse ends the session: FATAL or PANIC, a connection exception (08), a shutdown or timeout. */
+function endsSession(message: { severity?: string; code?: string }): boolean {
+  const code = message.code ?? '';
+  return (
+    message.severity === 'FATAL' ||
+    message.severity === 'PANIC' ||
+    code.startsWith('08') ||
+    SESSION_ENDING_SQLSTATES.has(code)
+  );
 }
 
 /** Reading past the byte budget by this much more means the rest is not worth draining: the connection is cut. */
@@ -306,6 +333,7 @@ export class PostgresDatabase {
       let destroy =
         lease.state === 'destroy' ||
         metered.overflowed ||
+        metered.lost ||
         (metered.transactionStatus !== undefined && metered.transactionStatus !== 'I');
       if (!destroy && lease.state === 'reset') {
         try {

@@ -112,7 +112,8 @@ describeReal(`a backend terminated mid-query ${REAL_SERVER}`, () => {
       isError: true,
       text: "The database closed this call's connection (terminating connection due to administrator command, SQLSTATE 57P01). The call did not complete; try again.",
     });
-    expect((await health(svc.url)).status).toBe(200);
+    const after = await health(svc.url);
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
     expect(await execute(svc.url, 'SELECT 1 AS ok')).toMatchObject({ isError: false, rows: [{ ok: 1 }] });
   });
 

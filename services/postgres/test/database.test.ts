@@ -331,6 +331,37 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
       expect((await db.execute('SELECT 1 AS ok', [], 10)).rows).toEqual([{ ok: 1 }]);
     });
 
+    for (const accessMode of ['read_only', 'read_write'] as const) {
+      itReal(
+        `${accessMode}: a connection whose session the server ended is never handed back to the pool ${REAL_SERVER}`,
+        async () => {
+          const db = database({ accessMode, statementTimeoutMs: 60_000, poolMax: 1 });
+          expect((await db.execute('SELECT 1 AS warm', [], 10)).rows).toEqual([{ warm: 1 }]);
+          const marker = `terminate-me-${accessMode}`;
+          const running = refusal(
+            db.execute(`SELECT count(*) FROM generate_series(1, 2000000000) AS g WHERE g::text <> '${marker}'`, [], 10),
+          );
+          let pid: number | undefined;
+          for (let i = 0; i < 200 && pid === undefined; i += 1) {
+            const rows = await backend.admin<{ pid: number }>(
+              "SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()",
+              [`%${marker}%`],
+            );
+            pid = rows[0]?.pid;
+            if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          expect(pid).toBeGreaterThan(0);
+          await backend.admin('SELECT pg_terminate_backend($1)', [pid]);
+          const error = await running;
+          // Checked in the same turn as the failure: the dead connection was destroyed, not put back
+          // idle to wait for pg to notice its socket closing (where a /health ping could take it).
+          expect(db.poolStats()).toEqual({ total: 0, idle: 0, waiting: 0 });
+          expect(error.code).toBe('UNAVAILABLE');
+          expect((await db.execute('SELECT 1 AS ok', [], 10)).rows).toEqual([{ ok: 1 }]);
+        },
+      );
+    }
+
     itReal(`serves parallel calls over several pooled connections ${REAL_SERVER}`, async () => {
       const db = database({ poolMax: 3 });
       const results = await Promise.all(
