@@ -7,10 +7,10 @@ import type { PgBackend } from './pg-backend.js';
 /**
  * Everything a hostile call could have changed, as one JSON text compared before and after it:
  * every user table's rows, sequences, large objects, advisory and relation locks held by other
- * sessions, temporary relations, functions, operators and casts outside pg_catalog, statistics
+ * sessions in this file's database, temporary relations, functions, operators and casts outside pg_catalog, statistics
  * (ANALYZE, VACUUM), prepared transactions, replication slots, roles and their settings, database
  * settings, ALTER SYSTEM settings, the settings a fresh connection starts with, and whether the
- * given files exist. Roles and databases made by concurrent test files (mcp_test_*) are left out.
+ * given files exist. Roles, their settings and databases made by concurrent test files (mcp_test_*) are left out.
  */
 export async function fullDump(db: PgBackend, files: readonly string[] = []): Promise<string> {
   const tables = await db.admin<{ name: string }>(
@@ -22,7 +22,7 @@ export async function fullDump(db: PgBackend, files: readonly string[] = []): Pr
     sequences: 'SELECT schemaname, sequencename, last_value FROM pg_sequences ORDER BY 1, 2',
     large_objects: 'SELECT oid::int8 AS oid FROM pg_largeobject_metadata ORDER BY 1',
     advisory_locks:
-      "SELECT classid, objid, objsubid, mode, granted FROM pg_locks WHERE locktype = 'advisory' ORDER BY 1, 2, 3",
+      "SELECT classid, objid, objsubid, mode, granted FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1, 2, 3",
     relation_locks:
       "SELECT relation::regclass::text AS relation, mode FROM pg_locks WHERE locktype = 'relation' AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1, 2",
     temporary: "SELECT count(*)::int AS n FROM pg_class WHERE relpersistence = 't'",
@@ -40,7 +40,7 @@ export async function fullDump(db: PgBackend, files: readonly string[] = []): Pr
     roles:
       "SELECT rolname, rolsuper, rolcanlogin, rolconfig FROM pg_roles WHERE rolname NOT LIKE 'mcp\\_test\\_%' ORDER BY 1",
     role_settings:
-      "SELECT coalesce(d.datname, '*') AS db, coalesce(r.rolname, '*') AS role, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE coalesce(d.datname, '') NOT LIKE 'mcp\\_test\\_%' OR d.datname = current_database() ORDER BY 1, 2",
+      "SELECT coalesce(d.datname, '*') AS db, coalesce(r.rolname, '*') AS role, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE (coalesce(d.datname, '') NOT LIKE 'mcp\\_test\\_%' OR d.datname = current_database()) AND coalesce(r.rolname, '') NOT LIKE 'mcp\\_test\\_%' ORDER BY 1, 2",
     system_settings:
       "SELECT name, setting FROM pg_file_settings WHERE sourcefile LIKE '%postgresql.auto.conf' ORDER BY 1",
     databases: "SELECT datname FROM pg_database WHERE datname NOT LIKE 'mcp\\_test\\_%' ORDER BY 1",
