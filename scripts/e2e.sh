@@ -397,12 +397,18 @@ check "health_check.sh --json reports every service healthy" node -e '
   const names = process.argv.slice(2);
   process.exit(r.healthy === true && names.every((n) => r.services.some((s) => s.name === n && s.healthy)) ? 0 : 1);
 ' "$json" "${NAMES[@]}"
+# every service at once (each run mostly waits on its clients' start-up and the service), then in order
+declare -A smoke_pids=()
 for name in "${NAMES[@]}"; do
-  if out=$(scripts/test_service.sh "$name" 2>&1); then
+  scripts/test_service.sh "$name" >"$work/test_service-$name.log" 2>&1 &
+  smoke_pids[$name]=$!
+done
+for name in "${NAMES[@]}"; do
+  if wait "${smoke_pids[$name]}"; then
     ok "test_service.sh $name: tools listed and $(registry_get "$name" smoke_tool) called over /sse and /mcp"
   else
     not_ok "test_service.sh $name"
-    printf '%s\n' "$out" | tail -n 20 | sed 's/^/  | /'
+    tail -n 20 "$work/test_service-$name.log" | sed 's/^/  | /'
   fi
 done
 
