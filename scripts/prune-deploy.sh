@@ -35,14 +35,14 @@ find node_modules -type f ! -iname 'licen[cs]e*' \( -name '*.map' -o -name '*.d.
   -o -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.tsbuildinfo' \
   -o -iname '*.md' -o -iname '*.markdown' -o -name '.npmignore' -o -name '.eslintrc*' -o -name '.prettierrc*' \
   -o -name '.editorconfig' -o -name '.travis.yml' -o -name '*.gyp' -o -name '*.gypi' \) -delete
-# type-only packages (@types/*): some runtime packages list them as dependencies (the OpenTelemetry
-# pg instrumentation: @types/pg, @types/pg-pool, hence @types/node), yet Node never loads them
-rm -rf node_modules/.pnpm/@types+*
-find node_modules -type l -path '*/node_modules/@types/*' -exec rm -f {} +
-# @azure/msal-browser (7.5 MB, mcp-databases through tedious -> @azure/identity): only the browser
-# build of @azure/identity (dist/browser) imports it; its Node.js build uses @azure/msal-node
-rm -rf node_modules/.pnpm/@azure+msal-browser@*
-find node_modules -type l -path '*/node_modules/@azure/msal-browser' -exec rm -f {} +
+# packages a runtime package depends on that Node never loads, and the links to them: @types/* (type
+# declarations; the OpenTelemetry pg instrumentation lists @types/pg and @types/pg-pool, hence
+# @types/node) and @azure/msal-browser (7.5 MB, mcp-databases through tedious -> @azure/identity,
+# whose Node.js build uses @azure/msal-node; only its browser build imports this one)
+for unused in '@types/*' '@azure/msal-browser'; do
+  rm -rf node_modules/.pnpm/$(printf '%s' "$unused" | tr / +)@*
+  find node_modules -type l -path "*/node_modules/$unused" -exec rm -f {} +
+done
 # test folders at a package's root or in its compiled output (node_modules/<pkg>/test,
 # node_modules/@scope/<pkg>/tests, node_modules/@opentelemetry/sql-common/build/test, ...)
 find node_modules -depth -type d \

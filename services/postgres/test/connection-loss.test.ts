@@ -12,6 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
+import { backendRunning, longRead } from './helpers/active-backend.js';
 import { REAL_SERVER, startPgBackend } from './helpers/pg-backend.js';
 
 /**
@@ -22,10 +23,6 @@ import { REAL_SERVER, startPgBackend } from './helpers/pg-backend.js';
 const backend = await startPgBackend();
 const describeReal = describe.runIf(backend.real);
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-/** A read that runs for many seconds unless stopped; the marker finds it in pg_stat_activity. */
-const longRead = (marker: string) =>
-  `SELECT count(*) AS n FROM generate_series(1, 2000000000) AS g WHERE g::text <> '${marker}'`;
 
 interface CallOutcome {
   isError: boolean;
@@ -61,20 +58,6 @@ async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** The pid of the backend running the statement that carries `marker`. */
-async function backendRunning(marker: string): Promise<number> {
-  const rows = await until(
-    `a backend running ${marker}`,
-    () =>
-      backend.admin<{ pid: number }>(
-        "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
-        [`%${marker}%`],
-      ),
-    (found) => found.length > 0,
-  );
-  return rows[0]?.pid ?? 0;
 }
 
 /**
@@ -122,7 +105,7 @@ describeReal(`a backend terminated mid-query ${REAL_SERVER}`, () => {
 
   it('fails that call with a clear error, and the next call works', async () => {
     const running = execute(svc.url, longRead('mcp-terminate-probe'));
-    const pid = await backendRunning('mcp-terminate-probe');
+    const pid = await backendRunning(backend, 'mcp-terminate-probe');
     await backend.admin('SELECT pg_terminate_backend($1)', [pid]);
     const outcome = await running;
     expect(outcome).toMatchObject({
@@ -136,7 +119,7 @@ describeReal(`a backend terminated mid-query ${REAL_SERVER}`, () => {
 
   it('/health answers while a long call holds a connection, and while a huge statement is checked', async () => {
     const running = execute(svc.url, longRead('mcp-health-probe'));
-    const pid = await backendRunning('mcp-health-probe');
+    const pid = await backendRunning(backend, 'mcp-health-probe');
     // A 100,000-character statement the parser needs a long time for: checked off the event loop.
     const huge = `SELECT ${Array.from({ length: 6000 }, (_, i) => `lower('${i}')`).join(' || ')}`.slice(0, 99_990);
     const checking = execute(svc.url, huge);
@@ -152,7 +135,7 @@ describeReal(`a backend terminated mid-query ${REAL_SERVER}`, () => {
 
   it('a caller cannot terminate or cancel the service’s own backends', async () => {
     const running = execute(svc.url, longRead('mcp-own-probe'));
-    const pid = await backendRunning('mcp-own-probe');
+    const pid = await backendRunning(backend, 'mcp-own-probe');
     for (const sql of [
       `SELECT pg_terminate_backend(${pid})`,
       `SELECT pg_cancel_backend(${pid})`,
@@ -201,7 +184,7 @@ describeReal(`the network between the service process and PostgreSQL fails ${REA
 
     // 1. Cut every connection while a query runs.
     const running = execute(svc.url, longRead('mcp-proxy-probe'));
-    await backendRunning('mcp-proxy-probe');
+    await backendRunning(backend, 'mcp-proxy-probe');
     proxy.cutAll();
     expect(await running).toMatchObject({
       isError: true,

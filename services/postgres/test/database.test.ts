@@ -5,6 +5,7 @@ import { CallExchange, type ExchangeResult } from '../src/call-exchange.js';
 import type { DatabaseOptions } from '../src/database.js';
 import { PostgresDatabase } from '../src/database.js';
 import { DatabaseError } from '../src/errors.js';
+import { backendRunning, longRead } from './helpers/active-backend.js';
 import { dumpTable, REAL_SERVER, startPgBackend } from './helpers/pg-backend.js';
 
 const backend = await startPgBackend();
@@ -338,18 +339,8 @@ describe(`PostgresDatabase on ${backend.kind}`, () => {
           const db = database({ accessMode, statementTimeoutMs: 60_000, poolMax: 1 });
           expect((await db.execute('SELECT 1 AS warm', [], 10)).rows).toEqual([{ warm: 1 }]);
           const marker = `terminate-me-${accessMode}`;
-          const running = refusal(
-            db.execute(`SELECT count(*) FROM generate_series(1, 2000000000) AS g WHERE g::text <> '${marker}'`, [], 10),
-          );
-          let pid: number | undefined;
-          for (let i = 0; i < 200 && pid === undefined; i += 1) {
-            const rows = await backend.admin<{ pid: number }>(
-              "SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()",
-              [`%${marker}%`],
-            );
-            pid = rows[0]?.pid;
-            if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-          }
+          const running = refusal(db.execute(longRead(marker), [], 10));
+          const pid = await backendRunning(backend, marker);
           expect(pid).toBeGreaterThan(0);
           await backend.admin('SELECT pg_terminate_backend($1)', [pid]);
           const error = await running;
