@@ -10,7 +10,7 @@
  * most signs and the codes say little.
  *
  * A query process holds every code in memory (64 MB per million memories) and scans them with a
- * small WebAssembly function (i64.popcnt over the XOR), keeps the nearest 20,000 by Hamming distance
+ * small WebAssembly function (i64.popcnt over the XOR), keeps the nearest 10,000 by Hamming distance
  * (a counting selection), ranks those by an asymmetric estimate (the float query against the
  * code's signs), and the caller rescores the best MEMORY_SEARCH_CANDIDATES exactly against the
  * float vectors. New codes are read incrementally (ids only grow:

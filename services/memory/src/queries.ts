@@ -194,8 +194,12 @@ export function ftsQuery(text: string): string {
   return words.map((word) => `"${word}"`).join(' ');
 }
 
-/** Codes kept by Hamming distance before the asymmetric ranking (binary-index.ts). */
-const PRESELECT = 20_000;
+/**
+ * Codes kept by Hamming distance before the asymmetric ranking (binary-index.ts). Measured at a
+ * million memories (200 queries, 1000 rescored): recall@10 0.9835 with 20,000, 0.977 with 10,000,
+ * 0.9725 with 8,000; 10,000 halves the ranking stage (about 8 ms of a search).
+ */
+const PRESELECT = 10_000;
 
 interface Scored {
   id: number;
