@@ -272,7 +272,16 @@ build_services() {
   mapfile -t services < <(printf 'mcp-%s\n' "$@")
   builder_note
   info "building ${services[*]} (Dockerfile.service)"
-  run_build compose build "${services[@]}" || die $E_BUILD "building ${services[*]} failed"
+  # The first alone, the rest side by side: the runtime layer every image shares is then in the build
+  # cache before the others need it (built at the same moment, each would make its own copy).
+  # docker-compose v1 builds one at a time unless given --parallel; v2 (BuildKit) runs side by side
+  # by itself.
+  run_build compose build "${services[0]}" || die $E_BUILD "building ${services[0]} failed"
+  if [ "${#services[@]}" -gt 1 ]; then
+    local parallel=()
+    [[ $(compose version --short 2>/dev/null) == 1.* ]] && parallel=(--parallel)
+    run_build compose build "${parallel[@]}" "${services[@]:1}" || die $E_BUILD "building ${services[*]:1} failed"
+  fi
   info "service images built in $((SECONDS - started))s"
 }
 

@@ -294,7 +294,9 @@ check "./deploy.sh test passes with the key (test_service.sh reads it from the s
 
 phase "README flow: DATABASE_URL on 127.0.0.1 of the host (unreachable from a container)"
 printf 'DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test\n' >>"$readme_secrets"
-as_user env MCP_HEALTH_TIMEOUT=45 ./deploy.sh up postgres >"$work/readme-pg.log" 2>&1
+# checked every 2 s (the default is 15 s), so that a failing check is there to name well before the
+# wait ends: the wait itself is what this step is about, and 20 s of it show the same
+as_user env MCP_HEALTH_INTERVAL=2s MCP_HEALTH_TIMEOUT=20 ./deploy.sh up postgres >"$work/readme-pg.log" 2>&1
 rc=$?
 grep -v '^    [{ ]' "$work/readme-pg.log" | sed 's/^/  | /' | tail -n 14
 check "deploy.sh up postgres exits 6 (not healthy in time) (rc=$rc)" test "$rc" -eq 6
