@@ -11,6 +11,7 @@
 // E2E_SHARED_DIR (host folders mounted at /workspace and /shared), E2E_CONTAINER_PREFIX, E2E_RUN_ID
 // (names what the run writes: memories, the databases server), E2E_DATABASES_SERVER (the one server of
 // mcp-databases' servers file).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -23,14 +24,15 @@ const ROOT = new URL('../', import.meta.url);
 const STAND_INS = ['github-api'];
 const REGISTRY = parse(readFileSync(new URL('config/services.yaml', ROOT), 'utf8')).services;
 let failures = 0;
+/** Checks that run side by side write their lines here, printed in order once all are done. */
+const outputOf = new AsyncLocalStorage();
 
 function report(passed, description, detail) {
-  if (passed) {
-    process.stdout.write(`ok - ${description}\n`);
-  } else {
-    failures++;
-    process.stdout.write(`not ok - ${description}${detail ? `: ${detail}` : ''}\n`);
-  }
+  if (!passed) failures++;
+  const line = passed ? `ok - ${description}\n` : `not ok - ${description}${detail ? `: ${detail}` : ''}\n`;
+  const lines = outputOf.getStore();
+  if (lines) lines.push(line);
+  else process.stdout.write(line);
 }
 
 function env(name) {
@@ -378,39 +380,50 @@ async function checkAuth(names) {
   }
 }
 
+// Every service at once (each one's checks in order; the services share nothing), their lines
+// printed service by service as before.
 async function checkTools() {
+  const outputs = await Promise.all(
+    Object.entries(services()).map(async ([name, url]) => {
+      const lines = [];
+      await outputOf.run(lines, () => checkServiceTools(name, url));
+      return lines;
+    }),
+  );
+  for (const lines of outputs) process.stdout.write(lines.join(''));
+}
+
+async function checkServiceTools(name, url) {
   const apiKey = process.env.MCP_API_KEY;
-  for (const [name, url] of Object.entries(services())) {
-    await step(`${name}: POST /rpc without the API key is refused with 401`, async () => {
-      const response = await fetch(`${url}/rpc`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (response.status !== 401) throw new Error(`HTTP ${response.status}`);
+  await step(`${name}: POST /rpc without the API key is refused with 401`, async () => {
+    const response = await fetch(`${url}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      signal: AbortSignal.timeout(10_000),
     });
-    for (const transport of TRANSPORTS) {
-      let client;
-      try {
-        client = await connect(url, transport, { apiKey, timeoutMs: 20_000 });
-      } catch (error) {
-        report(false, `${name}/${transport}: connect`, error instanceof Error ? error.message : String(error));
-        continue;
-      }
-      try {
-        await step(`${name}/${transport}: initialize and tools/list`, async () => {
-          const { tools } = await client.listTools(undefined, { timeout: 20_000 });
-          const server = client.getServerVersion();
-          if (server?.name !== `mcp-${name}` && server?.name !== name) throw new Error(`server ${server?.name}`);
-          if (tools.length === 0) throw new Error('no tools');
-          return `${server.name} ${server.version}, ${tools.length} tools`;
-        });
-        const flow = flows[name] ?? smokeFlow(name);
-        await flow(client, transport);
-      } finally {
-        await client.close();
-      }
+    if (response.status !== 401) throw new Error(`HTTP ${response.status}`);
+  });
+  for (const transport of TRANSPORTS) {
+    let client;
+    try {
+      client = await connect(url, transport, { apiKey, timeoutMs: 20_000 });
+    } catch (error) {
+      report(false, `${name}/${transport}: connect`, error instanceof Error ? error.message : String(error));
+      continue;
+    }
+    try {
+      await step(`${name}/${transport}: initialize and tools/list`, async () => {
+        const { tools } = await client.listTools(undefined, { timeout: 20_000 });
+        const server = client.getServerVersion();
+        if (server?.name !== `mcp-${name}` && server?.name !== name) throw new Error(`server ${server?.name}`);
+        if (tools.length === 0) throw new Error('no tools');
+        return `${server.name} ${server.version}, ${tools.length} tools`;
+      });
+      const flow = flows[name] ?? smokeFlow(name);
+      await flow(client, transport);
+    } finally {
+      await client.close();
     }
   }
 }
