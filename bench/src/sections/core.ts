@@ -59,6 +59,8 @@ export function nodeServer(ctx: SectionContext, name: string, file: string, env:
 export const coreEnv = {
   LOG_LEVEL: process.env['BENCH_LOG_LEVEL'] ?? 'info',
   MCP_RATE_LIMIT: '0',
+  // the per-address cap on new sessions (600 a minute) would answer the session-per-call targets 429
+  MCP_SESSION_RATE_LIMIT: '0',
   MCP_MAX_SESSIONS: '100000',
 };
 
