@@ -15,7 +15,7 @@ import { createForwarding } from './http/forwarding.js';
 import { createHostPolicy } from './http/host-policy.js';
 import { parseJson } from './http/json-body.js';
 import { createRpcHandler } from './http/rpc-handler.js';
-import { limitSlowConsumer } from './http/slow-consumer.js';
+import { LimitedServerResponse, limitSlowConsumer } from './http/slow-consumer.js';
 import { createLogger } from './logger.js';
 import { sessionModules } from './mcp/session-modules.js';
 import { createMetrics } from './metrics.js';
@@ -126,7 +126,7 @@ export async function buildApp<Config extends BaseConfig, Deps>(
       // With tracing on, every request (fast lane or fastify) runs inside its span from here.
       const tracing = activeTracing();
       const server = createServer(
-        { connectionsCheckingInterval: 1000 },
+        { connectionsCheckingInterval: 1000, ServerResponse: LimitedServerResponse },
         tracing ? tracing.wrapRequestListener(dispatch) : dispatch,
       );
       server.on('connection', (socket: Socket) => {

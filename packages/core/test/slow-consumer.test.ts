@@ -5,7 +5,12 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { waitUntil } from '../../testing/src/index.js';
-import { limitSlowConsumer, type SlowConsumerCut, type SlowConsumerLimits } from '../src/http/slow-consumer.js';
+import {
+  LimitedServerResponse,
+  limitSlowConsumer,
+  type SlowConsumerCut,
+  type SlowConsumerLimits,
+} from '../src/http/slow-consumer.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
 
@@ -27,10 +32,10 @@ afterEach(async () => {
 });
 
 /** A real server and a raw TCP client that reads only when `reading` is true. */
-async function harness(limits: SlowConsumerLimits, reading: boolean): Promise<Harness> {
+async function harness(limits: SlowConsumerLimits, reading: boolean, limited = true): Promise<Harness> {
   const cuts: SlowConsumerCut[] = [];
   const responded = new Promise<ServerResponse>((resolve) => {
-    server = createServer((_req, res) => {
+    server = createServer(limited ? { ServerResponse: LimitedServerResponse } : {}, (_req, res) => {
       limitSlowConsumer(res, limits, (cut) => cuts.push(cut));
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.flushHeaders();
@@ -102,6 +107,29 @@ describe('limitSlowConsumer', () => {
       written += CHUNK.length;
     }
     await waitUntil(() => received() >= written, 'the client read everything');
+    expect(res.destroyed).toBe(false);
+    expect(cuts).toEqual([]);
+  });
+
+  it('adds listeners only while a write waits for the socket, and removes them when it drains', async () => {
+    const { res, cuts, received } = await harness({ maxBufferedBytes: 64 * 1024 * 1024, stallTimeoutMs: 10_000 }, true);
+    const baseline = { drain: res.listenerCount('drain'), close: res.listenerCount('close') };
+    let written = 0;
+    while (res.write(CHUNK)) written += CHUNK.length;
+    written += CHUNK.length;
+    expect(res.listenerCount('drain')).toBe(baseline.drain + 1);
+    expect(res.listenerCount('close')).toBe(baseline.close + 1);
+    await once(res, 'drain');
+    expect({ drain: res.listenerCount('drain'), close: res.listenerCount('close') }).toEqual(baseline);
+    await waitUntil(() => received() >= written, 'the client read everything');
+    expect(cuts).toEqual([]);
+  });
+
+  it("leaves a response alone that the core's server did not make (fastify.inject's)", async () => {
+    const { res, cuts } = await harness({ maxBufferedBytes: 1024, stallTimeoutMs: 50 }, false, false);
+    expect(res).not.toBeInstanceOf(LimitedServerResponse);
+    // Far past the limit: nothing is cut, the response buffers as node:http does.
+    await writeUntil(res, () => res.writableLength > 4 * 1024 * 1024);
     expect(res.destroyed).toBe(false);
     expect(cuts).toEqual([]);
   });

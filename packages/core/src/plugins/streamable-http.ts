@@ -43,7 +43,6 @@ export function streamableHttpPlugin(app: FastifyInstance, state: CoreState, don
     });
     await engine.connect(transport);
     state.limitStream(reply.raw);
-    state.limitStream(reply.raw);
     setSseHeaders(reply);
     reply.hijack();
     await transport.handleRequest(request.raw, reply.raw, request.body);
