@@ -11,7 +11,7 @@ import { httpFailure } from './errors.js';
 import { createAuthenticator } from './http/authentication.js';
 import { deliver } from './http/deliver.js';
 import { createFastLane, type Lane } from './http/fast-lane.js';
-import { createForwarding } from './http/forwarding.js';
+import type * as ForwardingModule from './http/forwarding.js';
 import { createHostPolicy } from './http/host-policy.js';
 import { parseJson } from './http/json-body.js';
 import { createRpcHandler } from './http/rpc-handler.js';
@@ -29,7 +29,7 @@ import { createRateLimiter } from './rate-limit.js';
 import { ToolRegistry } from './registry/registry.js';
 import { expiredSessions, MemorySessionStore, type SessionStore } from './sessions/session.js';
 import { createSessionAdmission } from './sessions/session-admission.js';
-import { createSessionDirectory, type SessionDirectory } from './sessions/session-directory.js';
+import type { SessionDirectory } from './sessions/session-directory.js';
 import type { CoreState } from './state.js';
 import { activeTracing } from './tracing/tracing.js';
 
@@ -160,10 +160,17 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   const sessions = options.sessions ?? new MemorySessionStore();
   // Several replicas share sessions through Redis; a stateless server has none to share.
   let directory: SessionDirectory | undefined;
+  let forwardingModule: typeof ForwardingModule | undefined;
   let receive: (text: string) => void = () => undefined;
   if (config.MCP_SESSION_STORE && config.MCP_STATELESS) {
     logger.info('MCP_SESSION_STORE is not used: the server is stateless (MCP_STATELESS=true)');
   } else if (config.MCP_SESSION_STORE) {
+    // ioredis and the forwarding (light-my-request) are loaded only when sessions are shared (start-up time).
+    const [{ createSessionDirectory }, forwarding] = await Promise.all([
+      import('./sessions/session-directory.js'),
+      import('./http/forwarding.js'),
+    ]);
+    forwardingModule = forwarding;
     directory = createSessionDirectory({
       url: config.MCP_SESSION_STORE,
       prefix: config.MCP_SESSION_STORE_PREFIX ?? `mcp:${service.name}:`,
@@ -234,8 +241,8 @@ export async function buildApp<Config extends BaseConfig, Deps>(
           : {}),
       }),
   };
-  if (directory) {
-    const forwarding = createForwarding({
+  if (directory && forwardingModule) {
+    const forwarding = forwardingModule.createForwarding({
       directory,
       sessions,
       deliver,
