@@ -160,17 +160,17 @@ export async function buildApp<Config extends BaseConfig, Deps>(
   const sessions = options.sessions ?? new MemorySessionStore();
   // Several replicas share sessions through Redis; a stateless server has none to share.
   let directory: SessionDirectory | undefined;
-  let forwardingModule: typeof ForwardingModule | undefined;
+  let createForwarding: typeof ForwardingModule.createForwarding | undefined;
   let receive: (text: string) => void = () => undefined;
   if (config.MCP_SESSION_STORE && config.MCP_STATELESS) {
     logger.info('MCP_SESSION_STORE is not used: the server is stateless (MCP_STATELESS=true)');
   } else if (config.MCP_SESSION_STORE) {
     // ioredis and the forwarding (light-my-request) are loaded only when sessions are shared (start-up time).
-    const [{ createSessionDirectory }, forwarding] = await Promise.all([
+    const [{ createSessionDirectory }, forwardingModule] = await Promise.all([
       import('./sessions/session-directory.js'),
       import('./http/forwarding.js'),
     ]);
-    forwardingModule = forwarding;
+    ({ createForwarding } = forwardingModule);
     directory = createSessionDirectory({
       url: config.MCP_SESSION_STORE,
       prefix: config.MCP_SESSION_STORE_PREFIX ?? `mcp:${service.name}:`,
@@ -241,8 +241,8 @@ export async function buildApp<Config extends BaseConfig, Deps>(
           : {}),
       }),
   };
-  if (directory && forwardingModule) {
-    const forwarding = forwardingModule.createForwarding({
+  if (directory && createForwarding) {
+    const forwarding = createForwarding({
       directory,
       sessions,
       deliver,
