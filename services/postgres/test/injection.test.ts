@@ -86,8 +86,23 @@ async function expectRefused(svc: StartedService, sql: string, message: RegExp):
   const outcome = await execute(svc, sql.replaceAll('$CANARY', canary).replaceAll('$BYSTANDER', String(bystanderPid)));
   expect(outcome.isError, `${sql} → ${outcome.text}`).toBe(true);
   expect(outcome.text).toMatch(message);
-  expect(await fullDump(backend, [canary])).toBe(before);
+  expect(await settledDump(before)).toBe(before);
   expect(await bystanderAlive()).toBe(true);
+}
+
+/**
+ * The dump once other sessions' statements in flight have finished: a catalog lookup running in
+ * another connection at that moment (a pool's health query, the implicit transaction of the call
+ * just refused, ended by its Sync a moment after the answer) shows as AccessShareLocks on pg_proc
+ * and pg_namespace. Polled for up to 5 s; a change that stays is still reported.
+ */
+async function settledDump(before: string): Promise<string> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const dump = await fullDump(backend, [canary]);
+    if (dump === before || Date.now() > deadline) return dump;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** One function name, every way PostgreSQL lets a caller spell and place a call to it. */
