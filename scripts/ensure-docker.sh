@@ -25,22 +25,25 @@ DOCKER_WAIT_SECONDS=${DOCKER_WAIT_SECONDS:-60}
 log() { printf 'ensure-docker: %s\n' "$*" >&2; }
 
 engine_up() { timeout 10 docker info >/dev/null 2>&1; }
+has_compose() { command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1; }
 
 if command -v docker >/dev/null 2>&1 && engine_up; then
-  log "engine already running"
-  exit 0
+  if has_compose; then
+    log "engine already running"
+    exit 0
+  fi
+  # deploy.sh needs compose too: an engine left running without it is not ready.
+  log "engine running, but neither \`docker compose\` nor docker-compose is installed"
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-  log "no Docker engine answers and this is not root: start Docker (or run as root) and retry"
+  log "no Docker engine with compose here and this is not root: install Docker and compose (or run as root) and retry"
   exit 3
 fi
 
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
-if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
-  missing+=(docker-compose)
-fi
+has_compose || missing+=(docker-compose)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]} from Debian's packages"
