@@ -24,7 +24,16 @@ export { treeDigest } from './fuzz/tree-digest.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
 export { MODULE_PROBE, modulesLoaded } from './module-probe.js';
 export { connectWithOAuth, MemoryOAuthProvider, PageAgent } from './oauth-client.js';
-export { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from './otlp-receiver.js';
+export {
+  okToolSpanAttributes,
+  onlySpan,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  rpcTraceSpans,
+  SPAN_KIND,
+  startOtlpReceiver,
+  toolAttributesWithoutDuration,
+} from './otlp-receiver.js';
 export { probeResponsiveness, type ResponsivenessProbe, type ResponsivenessReport } from './responsiveness.js';
 export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
 export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';
@@ -33,4 +42,5 @@ export { type StartedService, type StartOptions, startService } from './start-se
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { selfSignedCertificate } from './tls.js';
 export { toolsListOf } from './tools-list.js';
+export { startTracedServiceProcess, type TracedServiceProcess } from './traced-service-process.js';
 export { waitUntil } from './wait-until.js';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import type { ClientTransportKind } from './connect-client.js';
 import { waitUntil } from './wait-until.js';
 
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
@@ -120,5 +121,64 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * The spans of trace `traceId` once its `POST /rpc` span is in: the request span ends after every
+ * span of the call under it, and the batch processor exports spans in the order they end.
+ */
+export async function rpcTraceSpans(receiver: OtlpReceiver, traceId: string): Promise<ReceivedSpan[]> {
+  const spans = await receiver.waitFor((all) =>
+    all.some((span) => span.traceId === traceId && span.name === 'POST /rpc'),
+  );
+  return spans.filter((span) => span.traceId === traceId);
+}
+
+/** OTLP's SpanKind numbers, as `ReceivedSpan.kind` carries them. */
+export const SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
+
+/**
+ * The one span of `spans` that `predicate` picks; throws (naming `what`) when it picks none or
+ * several, so that a test never reads a span that only happened to come first.
+ */
+export function onlySpan(
+  spans: ReceivedSpan[],
+  predicate: (span: ReceivedSpan) => boolean,
+  what: string,
+): ReceivedSpan {
+  const found = spans.filter(predicate);
+  if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}`);
+  return found[0]!;
+}
+
+/**
+ * A tool span's attributes without `mcp.tool.duration_ms`, which differs from run to run, so that a
+ * test can compare the rest exactly; throws unless the duration is there and positive.
+ */
+export function toolAttributesWithoutDuration(span: ReceivedSpan): Record<string, string | number | boolean> {
+  const { 'mcp.tool.duration_ms': ms, ...rest } = span.attributes;
+  if (!(typeof ms === 'number' && ms > 0)) {
+    throw new Error(`expected a positive mcp.tool.duration_ms on ${span.name}, found ${JSON.stringify(ms)}`);
+  }
+  return rest;
+}
+
+/**
+ * Every attribute the core (packages/core/src/tracing/) puts on the span of a tools/call that ended
+ * ok, the duration aside: what `toolAttributesWithoutDuration` returns for such a span.
+ */
+export function okToolSpanAttributes(call: {
+  service: string;
+  tool: string;
+  transport: 'rpc' | ClientTransportKind;
+}): Record<string, string> {
+  return {
+    'mcp.method.name': 'tools/call',
+    'gen_ai.operation.name': 'execute_tool',
+    'gen_ai.tool.name': call.tool,
+    'mcp.transport': call.transport,
+    'mcp.service': call.service,
+    'mcp.tool.outcome': 'ok',
   };
 }

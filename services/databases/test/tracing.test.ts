@@ -7,12 +7,12 @@
 import { randomBytes } from 'node:crypto';
 
 import {
-  type OtlpReceiver,
+  onlySpan,
   type ReceivedSpan,
   rpc,
-  type ServiceProcess,
-  startOtlpReceiver,
-  startServiceProcess,
+  SPAN_KIND,
+  startTracedServiceProcess,
+  type TracedServiceProcess,
 } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -25,26 +25,16 @@ const ARG_SENTINEL = `otelargsentinel${randomBytes(6).toString('hex')}`;
 const KEY_SENTINEL = `otelkeysentinel${randomBytes(6).toString('hex')}`;
 const AUTH = { authorization: `Bearer ${KEY_SENTINEL}` };
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const INTERNAL = 1;
-const CLIENT = 3;
 const MYSQL_SCOPE = '@opentelemetry/instrumentation-mysql2';
 const REDIS_SCOPE = '@opentelemetry/instrumentation-ioredis';
 
 let f: Fixture;
-let receiver: OtlpReceiver;
-let proc: ServiceProcess;
+let proc: TracedServiceProcess;
 
 beforeAll(async () => {
   f = await createFixture();
-  receiver = await startOtlpReceiver();
-  proc = await startServiceProcess(ENTRY, {
-    env: {
-      ...f.env,
-      MCP_API_KEYS: KEY_SENTINEL,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_BSP_SCHEDULE_DELAY: '50',
-    },
+  proc = await startTracedServiceProcess(ENTRY, {
+    env: { ...f.env, MCP_API_KEYS: KEY_SENTINEL },
     readyTimeoutMs: READY_MS,
   });
   const sync = await rpc(proc.url, 'tools/call', { name: 'sync_metadata', arguments: {} }, { headers: AUTH });
@@ -53,7 +43,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proc?.stop();
-  await receiver?.close();
   await f?.close();
 }, 60_000);
 
@@ -71,7 +60,7 @@ async function tracedCall(
     { headers: { ...AUTH, traceparent: `00-${traceId}-${hex(8)}-01` } },
   );
   const isTool = (span: ReceivedSpan) => span.traceId === traceId && span.name === `tools/call ${name}`;
-  const spans = await receiver.waitFor((all) => {
+  const spans = await proc.receiver.waitFor((all) => {
     const tool = all.find(isTool);
     return (
       tool !== undefined &&
@@ -82,9 +71,7 @@ async function tracedCall(
     );
   });
   const trace = spans.filter((span) => span.traceId === traceId);
-  const tools = trace.filter(isTool);
-  expect(tools).toHaveLength(1);
-  return { body, trace, tool: tools[0]! };
+  return { body, trace, tool: onlySpan(trace, isTool, 'tool span') };
 }
 
 const childrenOf = (trace: ReceivedSpan[], parent: ReceivedSpan, scope: string) =>
@@ -99,14 +86,14 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     );
     // The sentinel did travel to MariaDB and back: its absence from the export below means something.
     expect(JSON.stringify(body)).toContain(ARG_SENTINEL);
-    expect(tool).toMatchObject({ kind: INTERNAL, status: { code: 0 } });
+    expect(tool).toMatchObject({ kind: SPAN_KIND.INTERNAL, status: { code: 0 } });
     expect(tool.attributes['mcp.tool.outcome']).toBe('ok');
     const queries = childrenOf(trace, tool, MYSQL_SCOPE);
     // The engine-enforced read-only transaction around the statement, each round trip its own span,
     // named by its SQL verb only.
     expect(queries.map((span) => span.name)).toEqual(['SELECT', 'SET', 'START', 'SELECT', 'ROLLBACK']);
     for (const query of queries) {
-      expect(query.kind).toBe(CLIENT);
+      expect(query.kind).toBe(SPAN_KIND.CLIENT);
       expect(query.attributes).toEqual({
         'db.system.name': 'mysql',
         'db.namespace': f.my.shop,
@@ -136,7 +123,7 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     );
     expect(childrenOf(second.trace, second.tool, '@opentelemetry/instrumentation-pg')).toEqual([]);
     for (const span of [...first.trace, ...second.trace].filter((s) => s.scope === REDIS_SCOPE)) {
-      expect(span.kind).toBe(CLIENT);
+      expect(span.kind).toBe(SPAN_KIND.CLIENT);
       // The command's name, never its key or value (the key is a digest of what was asked).
       expect(span.attributes).toEqual({
         'db.operation.name': span.name,
@@ -148,7 +135,7 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   });
 
   it('exports no SQL parameter, password or API key, anywhere in the payload', () => {
-    const raw = receiver.raw().toString('utf8');
+    const raw = proc.receiver.raw().toString('utf8');
     expect(raw.length).toBeGreaterThan(1000);
     expect(raw.includes(ARG_SENTINEL)).toBe(false);
     expect(raw.includes(KEY_SENTINEL)).toBe(false);

@@ -5,7 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { type OtlpReceiver, rpc, type ServiceProcess, startOtlpReceiver, startServiceProcess } from '@mcp-sse/testing';
+import {
+  onlySpan,
+  rpc,
+  rpcTraceSpans,
+  SPAN_KIND,
+  startTracedServiceProcess,
+  type TracedServiceProcess,
+} from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from './helpers/servers.js';
@@ -16,30 +23,21 @@ const SENTINEL = `otelfetchsentinel${randomBytes(6).toString('hex')}`;
 
 describe('fetch traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   let site: TestServer;
-  let receiver: OtlpReceiver;
-  let proc: ServiceProcess;
+  let proc: TracedServiceProcess;
 
   beforeAll(async () => {
     site = await startServer();
     site.route(`/page-${SENTINEL}`, (_req, res) =>
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><p>traced page</p></body></html>'),
     );
-    receiver = await startOtlpReceiver();
-    proc = await startServiceProcess(ENTRY, {
-      env: {
-        FETCH_ALLOWED_HOSTS: '127.0.0.1',
-        FETCH_IGNORE_ROBOTS: 'true',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-      },
+    proc = await startTracedServiceProcess(ENTRY, {
+      env: { FETCH_ALLOWED_HOSTS: '127.0.0.1', FETCH_IGNORE_ROBOTS: 'true' },
       readyTimeoutMs: READY_MS,
     });
   }, READY_MS + 10_000);
 
   afterAll(async () => {
     await proc?.stop();
-    await receiver?.close();
     await site?.close();
   });
 
@@ -53,26 +51,21 @@ describe('fetch traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } },
     );
     expect(JSON.stringify(body)).toContain('traced page');
-    const spans = await receiver.waitFor((all) =>
-      all.some((span) => span.traceId === traceId && span.name === 'POST /rpc'),
-    );
-    const trace = spans.filter((span) => span.traceId === traceId);
+    const trace = await rpcTraceSpans(proc.receiver, traceId);
     const tool = trace.find((span) => span.name === 'tools/call fetch');
-    const outgoing = trace.filter((span) => span.scope === '@opentelemetry/instrumentation-undici');
     expect(tool?.attributes['mcp.tool.outcome']).toBe('ok');
-    expect(outgoing).toHaveLength(1);
-    const [request] = outgoing;
-    expect(request).toMatchObject({ name: 'GET', kind: 3, parentSpanId: tool?.spanId });
-    expect(request?.attributes).toMatchObject({
+    const request = onlySpan(trace, (span) => span.scope === '@opentelemetry/instrumentation-undici', 'undici span');
+    expect(request).toMatchObject({ name: 'GET', kind: SPAN_KIND.CLIENT, parentSpanId: tool?.spanId });
+    expect(request.attributes).toMatchObject({
       'http.request.method': 'GET',
       'server.address': '127.0.0.1',
       'server.port': site.port,
       'http.response.status_code': 200,
     });
-    expect(Object.keys(request?.attributes ?? {}).filter((key) => key.startsWith('url.'))).toEqual(['url.scheme']);
+    expect(Object.keys(request.attributes).filter((key) => key.startsWith('url.'))).toEqual(['url.scheme']);
     // The site saw the trace continue: its traceparent names the undici span.
     const hit = site.hits.find((entry) => entry.path.startsWith(`/page-${SENTINEL}`));
-    expect(hit?.headers['traceparent']).toBe(`00-${traceId}-${request?.spanId}-01`);
-    expect(receiver.raw().toString('utf8').includes(SENTINEL)).toBe(false);
+    expect(hit?.headers['traceparent']).toBe(`00-${traceId}-${request.spanId}-01`);
+    expect(proc.receiver.raw().toString('utf8').includes(SENTINEL)).toBe(false);
   });
 });

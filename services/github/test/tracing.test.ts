@@ -9,12 +9,15 @@ import { randomBytes } from 'node:crypto';
 
 import {
   connectClient,
-  type OtlpReceiver,
+  okToolSpanAttributes,
+  onlySpan,
   type ReceivedSpan,
   rpc,
-  type ServiceProcess,
-  startOtlpReceiver,
-  startServiceProcess,
+  rpcTraceSpans,
+  SPAN_KIND,
+  startTracedServiceProcess,
+  toolAttributesWithoutDuration,
+  type TracedServiceProcess,
 } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -34,28 +37,12 @@ const PATH = `traced-${ARG_SENTINEL}.md`;
 const REF = `traced-${ARG_SENTINEL}`;
 const FILE_TEXT = 'a traced file\n';
 
-const SERVER = 2;
-const INTERNAL = 1;
-const CLIENT = 3;
 const UNDICI = '@opentelemetry/instrumentation-undici';
-
-function only(spans: ReceivedSpan[], predicate: (span: ReceivedSpan) => boolean, what: string): ReceivedSpan {
-  const found = spans.filter(predicate);
-  if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}`);
-  return found[0]!;
-}
-
-function toolAttributes(span: ReceivedSpan): Record<string, string | number | boolean> {
-  const { 'mcp.tool.duration_ms': ms, ...rest } = span.attributes;
-  expect(typeof ms === 'number' && ms > 0).toBe(true);
-  return rest;
-}
 
 describe('github traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   let standIn: StandIn;
   let apiPort: number;
-  let receiver: OtlpReceiver;
-  let proc: ServiceProcess;
+  let proc: TracedServiceProcess;
 
   beforeAll(async () => {
     standIn = await startGitHubStandIn({ token: TOKEN_SENTINEL });
@@ -64,16 +51,12 @@ describe('github traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     const hello = standIn.world.repos.get('octo-org/hello')!;
     hello.files.set(PATH, { kind: 'file', bytes: Buffer.from(FILE_TEXT) });
     hello.branches.push({ name: REF, sha: hello.branches[0]!.sha, protected: false });
-    receiver = await startOtlpReceiver();
-    proc = await startServiceProcess(ENTRY, {
+    proc = await startTracedServiceProcess(ENTRY, {
       env: {
         GITHUB_TOKEN: TOKEN_SENTINEL,
         GITHUB_API_URL: standIn.url,
         MCP_TOOLSETS: 'all',
         MCP_API_KEYS: KEY_SENTINEL,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
       },
       readyTimeoutMs: READY_MS,
     });
@@ -81,7 +64,6 @@ describe('github traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
 
   afterAll(async () => {
     await proc?.stop();
-    await receiver?.close();
     await standIn?.close();
   });
 
@@ -99,7 +81,12 @@ describe('github traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
 
   /** What the undici span of a request to the stand-in keeps once the core's exporter has redacted it. */
   function expectUndiciSpan(span: ReceivedSpan, tool: ReceivedSpan, request: RecordedRequest): void {
-    expect(span).toMatchObject({ name: 'GET', kind: CLIENT, parentSpanId: tool.spanId, traceId: tool.traceId });
+    expect(span).toMatchObject({
+      name: 'GET',
+      kind: SPAN_KIND.CLIENT,
+      parentSpanId: tool.spanId,
+      traceId: tool.traceId,
+    });
     expect(span.attributes).toEqual({
       'http.request.method': 'GET',
       'http.request.method_original': 'GET',
@@ -134,29 +121,26 @@ describe('github traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     const answer = body as { result: { isError?: boolean; structuredContent: Record<string, unknown> } };
     expect(answer.result.isError).toBeUndefined();
     expect(answer.result.structuredContent).toMatchObject({ type: 'file', path: PATH, ref: REF, content: FILE_TEXT });
-    const spans = await receiver.waitFor((all) =>
-      all.some((span) => span.traceId === traceId && span.name === 'POST /rpc'),
-    );
-    const trace = spans.filter((span) => span.traceId === traceId);
-    const server = only(trace, (span) => span.name === 'POST /rpc', 'request span');
-    expect(server).toMatchObject({ parentSpanId: callerSpan, kind: SERVER, scope: '@mcp-sse/core', service: 'github' });
+    const trace = await rpcTraceSpans(proc.receiver, traceId);
+    const server = onlySpan(trace, (span) => span.name === 'POST /rpc', 'request span');
+    expect(server).toMatchObject({
+      parentSpanId: callerSpan,
+      kind: SPAN_KIND.SERVER,
+      scope: '@mcp-sse/core',
+      service: 'github',
+    });
     expect(server.attributes).toEqual({
       'http.request.method': 'POST',
       'http.route': '/rpc',
       'http.response.status_code': 200,
     });
-    const tool = only(trace, (span) => span.name === 'tools/call get_file_contents', 'tool span');
-    expect(tool).toMatchObject({ parentSpanId: server.spanId, kind: INTERNAL, status: { code: 0 } });
-    expect(toolAttributes(tool)).toEqual({
-      'mcp.method.name': 'tools/call',
-      'gen_ai.operation.name': 'execute_tool',
-      'gen_ai.tool.name': 'get_file_contents',
-      'mcp.transport': 'rpc',
-      'mcp.service': 'github',
-      'mcp.tool.outcome': 'ok',
-    });
+    const tool = onlySpan(trace, (span) => span.name === 'tools/call get_file_contents', 'tool span');
+    expect(tool).toMatchObject({ parentSpanId: server.spanId, kind: SPAN_KIND.INTERNAL, status: { code: 0 } });
+    expect(toolAttributesWithoutDuration(tool)).toEqual(
+      okToolSpanAttributes({ service: 'github', tool: 'get_file_contents', transport: 'rpc' }),
+    );
     expectUndiciSpan(
-      only(trace, (span) => span.scope === UNDICI, 'undici span'),
+      onlySpan(trace, (span) => span.scope === UNDICI, 'undici span'),
       tool,
       request,
     );
@@ -184,7 +168,7 @@ describe('github traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     const isTool = (span: ReceivedSpan) =>
       span.name === 'tools/call get_file_contents' && span.attributes['mcp.transport'] === kind;
     // The batch may export the tool span before its parent or its child: wait for all three.
-    const spans = await receiver.waitFor((all) => {
+    const spans = await proc.receiver.waitFor((all) => {
       const tool = all.find(isTool);
       return (
         tool !== undefined &&
@@ -192,33 +176,28 @@ describe('github traced (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
         all.some((span) => span.parentSpanId === tool.spanId)
       );
     });
-    const tool = only(spans, isTool, `${kind} tool span`);
-    const server = only(spans, (span) => span.spanId === tool.parentSpanId, 'parent');
+    const tool = onlySpan(spans, isTool, `${kind} tool span`);
+    const server = onlySpan(spans, (span) => span.spanId === tool.parentSpanId, 'parent');
     expect(server).toMatchObject({
       name: `POST ${route}`,
-      kind: SERVER,
+      kind: SPAN_KIND.SERVER,
       parentSpanId: undefined,
       traceId: tool.traceId,
     });
-    expect(toolAttributes(tool)).toEqual({
-      'mcp.method.name': 'tools/call',
-      'gen_ai.operation.name': 'execute_tool',
-      'gen_ai.tool.name': 'get_file_contents',
-      'mcp.transport': kind,
-      'mcp.service': 'github',
-      'mcp.tool.outcome': 'ok',
-    });
+    expect(toolAttributesWithoutDuration(tool)).toEqual(
+      okToolSpanAttributes({ service: 'github', tool: 'get_file_contents', transport: kind }),
+    );
     expectUndiciSpan(
-      only(spans, (span) => span.parentSpanId === tool.spanId, 'child of the tool span'),
+      onlySpan(spans, (span) => span.parentSpanId === tool.spanId, 'child of the tool span'),
       tool,
       request,
     );
   });
 
   it('exports no argument value, no token and no Authorization header, anywhere in the payload', () => {
-    const raw = receiver.raw().toString('utf8');
+    const raw = proc.receiver.raw().toString('utf8');
     // Spans were exported (the tests above read them), so the absences below are of something that could be there.
-    expect(receiver.spans.filter((span) => span.scope === UNDICI)).toHaveLength(3);
+    expect(proc.receiver.spans.filter((span) => span.scope === UNDICI)).toHaveLength(3);
     expect(raw.includes(ARG_SENTINEL)).toBe(false);
     expect(raw.includes(TOKEN_SENTINEL)).toBe(false);
     expect(raw.includes(KEY_SENTINEL)).toBe(false);

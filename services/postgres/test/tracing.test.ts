@@ -14,12 +14,16 @@ import {
   connectClient,
   MODULE_PROBE,
   modulesLoaded,
-  type OtlpReceiver,
+  okToolSpanAttributes,
+  onlySpan,
   type ReceivedSpan,
   rpc,
-  type ServiceProcess,
-  startOtlpReceiver,
+  rpcTraceSpans,
+  SPAN_KIND,
   startServiceProcess,
+  startTracedServiceProcess,
+  toolAttributesWithoutDuration,
+  type TracedServiceProcess,
 } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -40,9 +44,6 @@ function entersOtel(line: string): boolean {
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const SERVER = 2;
-const INTERNAL = 1;
-const CLIENT = 3;
 
 let backend: PgBackend;
 const probeDir = mkdtempSync(join(tmpdir(), 'otel-probe-'));
@@ -56,33 +57,16 @@ afterAll(async () => {
   rmSync(probeDir, { recursive: true, force: true });
 });
 
-function only(spans: ReceivedSpan[], predicate: (span: ReceivedSpan) => boolean, what: string): ReceivedSpan {
-  const found = spans.filter(predicate);
-  if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}`);
-  return found[0]!;
-}
-
-function toolAttributes(span: ReceivedSpan): Record<string, string | number | boolean> {
-  const { 'mcp.tool.duration_ms': ms, ...rest } = span.attributes;
-  expect(typeof ms === 'number' && ms > 0).toBe(true);
-  return rest;
-}
-
 describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
-  let receiver: OtlpReceiver;
-  let proc: ServiceProcess;
+  let proc: TracedServiceProcess;
   const probeFile = join(probeDir, 'traced.log');
 
   beforeAll(async () => {
-    receiver = await startOtlpReceiver();
-    proc = await startServiceProcess(ENTRY, {
+    proc = await startTracedServiceProcess(ENTRY, {
       env: {
         ...backend.env,
         DATABASE_URL: backend.url,
         MCP_API_KEYS: KEY_SENTINEL,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
         MODULE_PROBE_FILE: probeFile,
       },
       nodeArgs: ['--import', MODULE_PROBE],
@@ -92,7 +76,6 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
 
   afterAll(async () => {
     await proc?.stop();
-    await receiver?.close();
   });
 
   it('/rpc: continues the caller’s traceparent; tool span under the request span, pg spans under the tool span', async () => {
@@ -106,14 +89,11 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     );
     // The sentinel did travel: it is in the answer, so its absence from the export below means something.
     expect(JSON.stringify(body)).toContain(ARG_SENTINEL);
-    const spans = await receiver.waitFor((all) =>
-      all.some((span) => span.traceId === traceId && span.name === 'POST /rpc'),
-    );
-    const trace = spans.filter((span) => span.traceId === traceId);
-    const request = only(trace, (span) => span.name === 'POST /rpc', 'request span');
+    const trace = await rpcTraceSpans(proc.receiver, traceId);
+    const request = onlySpan(trace, (span) => span.name === 'POST /rpc', 'request span');
     expect(request).toMatchObject({
       parentSpanId: callerSpan,
-      kind: SERVER,
+      kind: SPAN_KIND.SERVER,
       scope: '@mcp-sse/core',
       service: 'postgres',
     });
@@ -122,22 +102,17 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       'http.route': '/rpc',
       'http.response.status_code': 200,
     });
-    const tool = only(trace, (span) => span.name === 'tools/call execute_sql', 'tool span');
-    expect(tool).toMatchObject({ parentSpanId: request.spanId, kind: INTERNAL, status: { code: 0 } });
-    expect(toolAttributes(tool)).toEqual({
-      'mcp.method.name': 'tools/call',
-      'gen_ai.operation.name': 'execute_tool',
-      'gen_ai.tool.name': 'execute_sql',
-      'mcp.transport': 'rpc',
-      'mcp.service': 'postgres',
-      'mcp.tool.outcome': 'ok',
-    });
-    const query = only(
+    const tool = onlySpan(trace, (span) => span.name === 'tools/call execute_sql', 'tool span');
+    expect(tool).toMatchObject({ parentSpanId: request.spanId, kind: SPAN_KIND.INTERNAL, status: { code: 0 } });
+    expect(toolAttributesWithoutDuration(tool)).toEqual(
+      okToolSpanAttributes({ service: 'postgres', tool: 'execute_sql', transport: 'rpc' }),
+    );
+    const query = onlySpan(
       trace,
       (span) => span.scope === '@opentelemetry/instrumentation-pg' && span.name.startsWith('pg.query:SELECT'),
       'pg query span',
     );
-    expect(query).toMatchObject({ parentSpanId: tool.spanId, kind: CLIENT });
+    expect(query).toMatchObject({ parentSpanId: tool.spanId, kind: SPAN_KIND.CLIENT });
     expect(query.attributes['db.system.name']).toBe('postgresql');
     expect(Object.keys(query.attributes).filter((key) => /statement|query\.text|query\.summary/.test(key))).toEqual([]);
     // Every span of the trace hangs from the caller's span through the request span.
@@ -162,26 +137,21 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
     }
     const isTool = (span: ReceivedSpan) =>
       span.name === 'tools/call execute_sql' && span.attributes['mcp.transport'] === kind;
-    const spans = await receiver.waitFor((all) => {
+    const spans = await proc.receiver.waitFor((all) => {
       const tool = all.find(isTool);
       return tool !== undefined && all.some((span) => span.spanId === tool.parentSpanId);
     });
-    const tool = only(spans, isTool, `${kind} tool span`);
-    const request = only(spans, (span) => span.spanId === tool.parentSpanId, 'parent');
+    const tool = onlySpan(spans, isTool, `${kind} tool span`);
+    const request = onlySpan(spans, (span) => span.spanId === tool.parentSpanId, 'parent');
     expect(request).toMatchObject({
       name: `POST ${route}`,
-      kind: SERVER,
+      kind: SPAN_KIND.SERVER,
       parentSpanId: undefined,
       traceId: tool.traceId,
     });
-    expect(toolAttributes(tool)).toEqual({
-      'mcp.method.name': 'tools/call',
-      'gen_ai.operation.name': 'execute_tool',
-      'gen_ai.tool.name': 'execute_sql',
-      'mcp.transport': kind,
-      'mcp.service': 'postgres',
-      'mcp.tool.outcome': 'ok',
-    });
+    expect(toolAttributesWithoutDuration(tool)).toEqual(
+      okToolSpanAttributes({ service: 'postgres', tool: 'execute_sql', transport: kind }),
+    );
     expect(
       spans.some((span) => span.scope === '@opentelemetry/instrumentation-pg' && span.parentSpanId === tool.spanId),
     ).toBe(true);
@@ -218,7 +188,7 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
       },
     );
     expect((unknown.body as { error: { code: number } }).error.code).toBe(-32602);
-    const spans = await receiver.waitFor(
+    const spans = await proc.receiver.waitFor(
       (all) =>
         all.filter((span) => span.traceId === traceId && span.name.startsWith('tools/call')).length === 3 &&
         all.filter((span) => span.traceId === traceId && span.name === 'POST /rpc').length === 3,
@@ -242,7 +212,7 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT set)', () => {
   });
 
   it('exports no argument value and no API key, anywhere in the payload', () => {
-    const raw = receiver.raw().toString('utf8');
+    const raw = proc.receiver.raw().toString('utf8');
     expect(raw.length).toBeGreaterThan(1000);
     expect(raw.includes(ARG_SENTINEL)).toBe(false);
     expect(raw.includes(KEY_SENTINEL)).toBe(false);
