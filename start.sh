@@ -72,10 +72,12 @@ fi
 build_stamp=node_modules/.mcp-sse-build-stamp
 built=1
 for main in services/*/src/main.ts; do
-  [ -f "${main%/src/main.ts}/dist/main.js" ] || built=0
+  # the entry its package.json names ("main": dist/main.js, or a bundle)
+  entry=$(sed -n 's/^  "main": "\(.*\)",$/\1/p' "${main%/src/main.ts}/package.json")
+  [ -n "$entry" ] && [ -f "${main%/src/main.ts}/$entry" ] || built=0
 done
 if [ "$built" = 1 ] && ! changed_since "$build_stamp" tsconfig.base.json pnpm-lock.yaml "${manifests[@]}" \
-  packages/*/src packages/*/tsconfig*.json services/*/src services/*/tsconfig*.json; then
+  packages/*/src packages/*/tsconfig*.json services/*/src services/*/tsconfig*.json scripts/bundle-service.mjs; then
   echo "build: up to date"
 else
   echo "build: pnpm build"

@@ -424,6 +424,11 @@ check "mcp-databases /health: its registry (the host's PostgreSQL) ok, its cache
 # ---------------------------------------------------------------------------------------------
 phase "tools over /sse and /mcp"
 tally node e2e/checks.mjs tools
+# The memory image holds its bundle and native addons only (scripts/prune-bundled.mjs): its second
+# command, the re-embed, runs there too (nothing to do: the settings did not change).
+memory_container=$(service_container memory)
+reembed=$(docker exec "$memory_container" node dist/reembed-main.bundle.js 2>&1)
+check "the re-embed command runs in $memory_container (${reembed})" matches "$reembed" 'nothing to do: the database already uses builtin:*'
 
 # ---------------------------------------------------------------------------------------------
 phase "sqlite data survives restart and re-creation"
@@ -485,7 +490,7 @@ for name in "${NAMES[@]}"; do
     find . -type d \( -name test -o -name tests -o -name __tests__ \) | sed "s/^/test folder: /"
     find . -type f \( -name "*.ts" -o -name "*.mts" -o -name "*.cts" -o -name "*.tsx" \) | head -n 5 | sed "s/^/TypeScript: /"
     [ -e src ] && echo "source folder: src"
-    [ -f dist/main.js ] || echo "missing dist/main.js"
+    main=$(node -p "require(\"./package.json\").main") && [ -f "$main" ] || echo "missing the main entry ($main)"
     true' 2>&1)
   check "$image has no dev dependencies, tests or TypeScript sources${found:+ ($(printf '%s' "$found" | head -n 3 | tr '\n' ';'))}" test -z "$found"
   bytes=$(docker image inspect -f '{{.Size}}' "$image")

@@ -4,15 +4,19 @@
 #
 # Keeps package.json, dist/ and node_modules/. Removes the service's own sources and tests, and from
 # node_modules what Node never loads: type declarations, TypeScript sources, source maps, docs, and
-# the compile leftovers of native modules (better-sqlite3 keeps only build/Release/*.node).
+# the compile leftovers of native modules (better-sqlite3 keeps only build/Release/*.node). A bundled
+# service (memory) keeps only its bundle and the packages it leaves external (prune-bundled.mjs).
 set -eu
 out=${1:?usage: prune-deploy.sh <deploy-dir>}
+scripts=$(cd "$(dirname "$0")" && pwd)
 cd "$out"
 [ -f package.json ] || { echo "prune-deploy: $out has no package.json" >&2; exit 1; }
 [ -d dist ] || { echo "prune-deploy: $out has no dist/ (was the service built?)" >&2; exit 1; }
 
 # the service package itself: only package.json, dist/ and node_modules/
 find . -mindepth 1 -maxdepth 1 ! -name package.json ! -name dist ! -name node_modules -exec rm -rf {} +
+# A bundled service (dist/bundle.json) keeps the bundle and its external packages only.
+node "$scripts/prune-bundled.mjs" .
 find dist -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.ts.map' \) -delete
 
 # A native module's C/C++ sources (deps/, and src/ when it holds no JavaScript): only its compiled
@@ -57,4 +61,5 @@ find node_modules -type d -name build -path '*/node_modules/*/build' -prune | wh
   rm -f "$build/Release/test_extension.node"
   drop_native_sources "$pkg"
 done
-find node_modules -depth -type d -empty -delete
+find node_modules -xtype l -delete
+find . -depth -type d -empty -delete

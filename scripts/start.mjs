@@ -38,9 +38,15 @@ const probeHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 const startTimeoutMs = Number(process.env.MCP_START_TIMEOUT_MS ?? 30_000);
 const logDir = join(root, 'data/logs');
 
+/** The built entry, as the service's package.json names it ("main") and its image runs it (`node .`). */
+function mainEntry(service) {
+  const file = join('services', service.name, 'package.json');
+  return join('services', service.name, JSON.parse(readFileSync(join(root, file), 'utf8')).main);
+}
+
 /** Why a service cannot start here, or undefined when it can. */
 function unavailable(service) {
-  const main = join(root, 'services', service.name, 'dist/main.js');
+  const main = join(root, mainEntry(service));
   if (!existsSync(main)) return `not built (${relative(root, main)} missing: run pnpm build)`;
   // `requires: A|B` in the registry: one of these settings must be set (postgres: DATABASE_URL).
   const alternatives = String(service.requires ?? '')
@@ -106,7 +112,7 @@ async function start(service) {
   let fd;
   if (!args.verbose) fd = openSync(logFile, 'w');
   // From the repository root, so that the embedded defaults land in ./data/<service>/.
-  const child = spawn(process.execPath, [join('services', service.name, 'dist/main.js')], {
+  const child = spawn(process.execPath, [mainEntry(service)], {
     cwd: root,
     env: { ...process.env, PORT: port, HOST: host },
     stdio: ['ignore', fd ?? 'inherit', fd ?? 'inherit'],

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -168,4 +169,15 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
       }
     },
   };
+}
+
+/**
+ * A service's built entry, as its package.json names it ("main": dist/main.js, or the bundle where
+ * the service has one) and as its image runs it (`node .`): relative to `root`.
+ */
+export function serviceMain(root: string, name: string): string {
+  const file = path.join('services', name, 'package.json');
+  const { main } = JSON.parse(readFileSync(path.join(root, file), 'utf8')) as { main?: unknown };
+  if (typeof main !== 'string') throw new Error(`${file} has no "main"`);
+  return path.join('services', name, main);
 }

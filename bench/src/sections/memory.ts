@@ -9,13 +9,13 @@ import { contentHash } from '../../../services/memory/src/normalise.js';
 import { openConnection, readSpec } from '../../../services/memory/src/schema.js';
 import { storeMemory } from '../../../services/memory/src/writes.js';
 import { benchData } from '../memory-data.js';
-import { freePort, startServer, treeCpuSeconds } from '../processes.js';
+import { freePort, serviceMain, startServer, treeCpuSeconds } from '../processes.js';
 import { round, Samples } from '../stats.js';
 import type { SectionContext } from './core.js';
 
 /**
  * The memory service at scale (default 1,000,000 memories of 384 dimensions; BENCH_MEMORY_SIZE
- * changes it): the built service (services/memory/dist/main.js) on the cached data set, measured
+ * changes it): the built service (its bundle, services/memory/dist/main.bundle.js, as the image runs it) on the cached data set, measured
  * one call at a time over /rpc, as a model would call it. Reports store and search latency,
  * recall@10 against an exact scan, how long an event takes from commit to the /events stream,
  * cold start, resident memory, and how long /health waits while searches and a bulk delete run
@@ -148,10 +148,10 @@ export async function memorySection(ctx: SectionContext, log: (line: string) => 
     lines.push(line);
     log(line);
   };
-  const main = path.join(ctx.root, 'services', 'memory', 'dist', 'main.js');
-  if (!existsSync(main)) {
+  const main = serviceMain(ctx.root, 'memory');
+  if (!existsSync(path.join(ctx.root, main))) {
     return {
-      unavailable: 'services/memory is not built (services/memory/dist/main.js is missing; run pnpm build)',
+      unavailable: `services/memory is not built (${main} is missing; run pnpm build)`,
       lines,
     };
   }

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { freePort, treeCpuSeconds } from '../processes.js';
+import { freePort, serviceMain, treeCpuSeconds } from '../processes.js';
 import type { SectionContext } from './core.js';
 
 /**
- * Start-up and memory of every service, run as in the image (`node services/<x>/dist/main.js`),
+ * Start-up and memory of every service, run as in the image (`node services/<x>`: its package.json's main),
  * next to the smallest server a user of the SDK would write (bench/src/sdk-minimal.mjs):
  * - cold start: process spawn to the first 200 from /health (polled every 5 ms), and the CPU the
  *   process used until then (steadier than wall time when other work shares the machine);
@@ -254,7 +254,7 @@ async function perSessionKb(
 
 export async function startupSection(ctx: SectionContext, log: (line: string) => void): Promise<StartupSection> {
   const missing = ['postgres', 'fetch', 'filesystem', 'sqlite', 'github', 'monitoring', 'memory', 'databases'].filter(
-    (name) => !existsSync(path.join(ctx.root, 'services', name, 'dist', 'main.js')),
+    (name) => !existsSync(path.join(ctx.root, serviceMain(ctx.root, name))),
   );
   if (missing.length > 0) return { lines: [], unavailable: `not built: ${missing.join(', ')} (run pnpm build)` };
   const dir = mkdtempSync(path.join(tmpdir(), 'mcp-bench-startup-'));
@@ -268,7 +268,7 @@ export async function startupSection(ctx: SectionContext, log: (line: string) =>
   const service = (name: string, env: Record<string, string> = {}): Spec => ({
     id: name,
     label: name,
-    file: path.join('services', name, 'dist', 'main.js'),
+    file: serviceMain(ctx.root, name),
     env,
   });
   const specs: Spec[] = [

@@ -5,10 +5,20 @@ import { parseHostRule } from '@mcp-sse/net-guard';
 import type * as Yaml from 'yaml';
 import { z } from 'zod';
 
+import { bundled } from './bundled.js';
 import { ConfigError } from './errors.js';
 
-/** The YAML parser, loaded only when MCP_CONFIG_FILE is set (loadConfig is synchronous). */
-const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text);
+/**
+ * The YAML parser, loaded only when MCP_CONFIG_FILE is set (loadConfig is synchronous). From a bundle,
+ * whose folder cannot resolve the core's dependencies, the plain `require` call, which the bundler
+ * sees and bundles (lazily initialised, as here).
+ */
+function yamlModule(): typeof Yaml {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- only reached in a bundle, where it is esbuild's
+  if (bundled) return require('yaml') as typeof Yaml;
+  return createRequire(import.meta.url)('yaml') as typeof Yaml;
+}
+const parseYaml = (text: string): unknown => yamlModule().parse(text);
 
 /** Splits a comma-separated env value into trimmed, non-empty parts. */
 export function csv(value: string | undefined): string[] {

@@ -1,6 +1,7 @@
 export { type Browser, CHROMIUM, launchBrowser, type Page } from './browser.js';
 export { type ClientTransportKind, connectClient, type ConnectOptions } from './connect-client.js';
 export { parseEnvFile, variablesWithoutComment } from './env-file.js';
+export { freePort } from './free-port.js';
 export { DEFAULT_FUZZ_SEED, type FuzzSettings, fuzzSettings, replayHint, seedFor } from './fuzz/fuzz-settings.js';
 export { HOSTILE_STRINGS, LONG, PATH_TRAVERSAL, PRIVATE_URLS, SQL_FRAGMENTS, UNICODE } from './fuzz/hostile.js';
 export {

@@ -10,6 +10,11 @@ export interface ServiceProcessOptions {
   readyTimeoutMs?: number;
   /** Extra node flags, e.g. `--max-old-space-size=256`. */
   nodeArgs?: string[];
+  /**
+   * `entry` is built JavaScript (a service's dist/ or bundle): run it with plain node, as the image
+   * does, instead of from source through tsx.
+   */
+  built?: boolean;
 }
 
 export interface ServiceProcess {
@@ -34,28 +39,25 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 /**
- * Runs a service's entry (`src/main.ts`, through tsx) as its own process, the way a container runs
- * it, and resolves once it listens: for what only a real process shows (resident memory, signals,
+ * Runs a service's entry (`src/main.ts`, through tsx, or a built one: `built`) as its own process,
+ * the way a container runs it, and resolves once it listens: for what only a real process shows (resident memory, signals,
  * exit codes). The address comes from the service's own "listening" log line.
  */
 export function startServiceProcess(entry: string, options: ServiceProcessOptions = {}): Promise<ServiceProcess> {
   // From source (the workspace packages' `@mcp-sse/source` export), as the in-process tests run.
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@mcp-sse/source', ...(options.nodeArgs ?? []), '--import', 'tsx', entry],
-    {
-      cwd: options.cwd,
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        LOG_FLUSH_MS: '0',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const fromSource = options.built ? [] : ['--conditions=@mcp-sse/source', '--import', 'tsx'];
+  const child = spawn(process.execPath, [...fromSource, ...(options.nodeArgs ?? []), entry], {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      LOG_FLUSH_MS: '0',
+      ...options.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

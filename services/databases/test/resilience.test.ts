@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 
-import { connectClient, type StartedService, startService, waitUntil } from '@mcp-sse/testing';
+import { connectClient, freePort, type StartedService, startService, waitUntil } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
@@ -17,14 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await f?.close();
 }, 60_000);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Our own redis-server on a free port (the shared one is never stopped). */
 function startRedis(port: number): ChildProcess {

@@ -33,13 +33,19 @@ interface Slot {
 }
 
 /**
- * Forks the entry beside this module: dist/query-entry.js in production; under vitest or tsx the
- * .ts entry through tsx's hooks. The environment is empty, so no secret of the parent (API keys,
- * the embeddings key) reaches the child; the settings travel as JSON in argv.
+ * Forks the entry beside this module, in the same form: dist/query-entry.bundle.js from the bundle
+ * (the image), dist/query-entry.js from tsc's files; under vitest or tsx the .ts entry through tsx's
+ * hooks. The environment is empty, so no secret of the parent (API keys, the embeddings key) reaches
+ * the child; the settings travel as JSON in argv.
  */
 function startChild(settings: QueryProcessSettings): ChildProcess {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(fromSource ? './query-entry.ts' : './query-entry.js', import.meta.url));
+  const file = fromSource
+    ? 'query-entry.ts'
+    : import.meta.url.endsWith('.bundle.js')
+      ? 'query-entry.bundle.js'
+      : 'query-entry.js';
+  const entry = fileURLToPath(new URL(`./${file}`, import.meta.url));
   const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
   return fork(entry, [JSON.stringify(settings)], {
     serialization: 'advanced',

@@ -1,5 +1,5 @@
 /**
- * The re-embed command: `pnpm --filter @mcp-sse/memory reembed` (node dist/reembed-main.js in the
+ * The re-embed command: `pnpm --filter @mcp-sse/memory reembed` (node dist/reembed-main.bundle.js in the
  * image), with the same settings (environment, MCP_CONFIG_FILE) as the service, the new EMBEDDINGS*
  * ones included. Stop the service first: it refuses to start while the database's embeddings and
  * its settings differ. Progress goes to stderr; the exit code is 0 when the database is switched.

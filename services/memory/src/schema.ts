@@ -168,7 +168,7 @@ export function sameSpec(a: EmbeddingSpec, b: EmbeddingSpec): boolean {
   return a.provider === b.provider && a.model === b.model && a.dimensions === b.dimensions;
 }
 
-export const REEMBED_COMMAND = 'pnpm --filter @mcp-sse/memory reembed (in Docker: node dist/reembed-main.js)';
+export const REEMBED_COMMAND = 'pnpm --filter @mcp-sse/memory reembed (in Docker: node dist/reembed-main.bundle.js)';
 
 /** Creates the tables, indexes and triggers that are missing (not the vector tables). */
 export function createSchema(db: Database.Database): void {

@@ -1,10 +1,14 @@
 import { register } from 'node:module';
 
+import { bundled } from '../bundled.js';
 import { ConfigError } from '../errors.js';
 import { activeTracing, setTracing } from './tracing.js';
 
-/** Modules whose OpenTelemetry instrumentation needs the ESM loader hook (they are imported, not required). */
-const HOOKED_MODULES = ['pg', 'pg-pool', 'mysql2', 'ioredis'];
+/**
+ * Modules whose OpenTelemetry instrumentation needs the ESM loader hook (they are imported, not
+ * required). scripts/bundle-service.mjs reads this list: a service that uses one keeps it out of its bundle.
+ */
+export const HOOKED_MODULES = ['pg', 'pg-pool', 'mysql2', 'ioredis'];
 
 /** Whether the standard variables ask for trace export (OTEL_SDK_DISABLED=true wins). */
 export function tracingRequested(env: Record<string, string | undefined>): boolean {
@@ -25,8 +29,12 @@ export async function startTracing(
 ): Promise<void> {
   if (activeTracing() !== undefined || !tracingRequested(env)) return;
   // The loader hook sees the `import pg from 'pg'` of modules loaded from now on; only the modules
-  // instrumented are wrapped, every other import goes through untouched.
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: HOOKED_MODULES } });
+  // instrumented are wrapped, every other import goes through untouched. A bundle has nothing to
+  // hook (scripts/bundle-service.mjs refuses a service that uses one of these modules) and cannot
+  // resolve the hook from its folder.
+  if (!bundled) {
+    register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: HOOKED_MODULES } });
+  }
   const { createOtelTracing } = await import('./otel.js');
   try {
     setTracing(createOtelTracing(serviceName, env));
