@@ -164,7 +164,9 @@ if (wanted('memory')) {
 
 let startup: StartupSection | undefined;
 if (wanted('startup')) {
-  log('[startup] cold start to /health and idle memory of every service (built dist), memory per idle session');
+  log(
+    '[startup] cold start to /health and idle memory of every service (each as its image runs it), memory per idle session',
+  );
   startup = await startupSection(ctx, log);
   if (startup.unavailable) {
     skippedSections['startup'] = startup.unavailable;
