@@ -15,8 +15,7 @@
 // - tracing registers no ESM loader hook: no module of a bundle is imported through a loader, so the
 //   pg, mysql2 and ioredis instrumentations could not patch one. A service whose own backend client
 //   is one of those is not bundled (this script refuses). The core's own ioredis (the session store,
-//   MCP_SESSION_STORE) is bundled and untraced: the bundled services hold a local file and run as
-//   one replica, without a session store.
+//   MCP_SESSION_STORE) is bundled, and its commands are not traced in a bundle.
 // - files found beside a module (`new URL('./x', import.meta.url)`) are found beside the bundle, in
 //   the same dist/ folder: that is why entries, chunks and copied assets all stay in dist/.
 // --external NAME: a package loaded at run time from the service's node_modules, as before (native

@@ -73,4 +73,4 @@ for (const dir of [path.join(out, 'node_modules'), path.join(store, 'node_module
   }
 }
 const kept = [...keep].map((folder) => JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')).name).sort();
-process.stdout.write(`prune-bundled: kept the bundle and ${kept.join(', ')}\n`);
+process.stdout.write(`prune-bundled: kept the bundle and ${kept.length > 0 ? kept.join(', ') : 'no package'}\n`);

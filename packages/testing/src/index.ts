@@ -37,7 +37,7 @@ export {
 } from './otlp-receiver.js';
 export { probeResponsiveness, type ResponsivenessProbe, type ResponsivenessReport } from './responsiveness.js';
 export { rpc, type RpcOptions, type RpcResponse } from './rpc.js';
-export { type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';
+export { builtEntry, type ServiceProcess, type ServiceProcessOptions, startServiceProcess } from './service-process.js';
 export { openSseStream, parseSseEvents, type SseEvent, type SseStream } from './sse-stream.js';
 export { type StartedService, type StartOptions, startService } from './start-service.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

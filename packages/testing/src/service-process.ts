@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface ServiceProcessOptions {
   /** Settings of the service; PORT (0), HOST (127.0.0.1), LOG_LEVEL and LOG_FLUSH_MS are set unless given. */
@@ -98,4 +99,17 @@ export function startServiceProcess(entry: string, options: ServiceProcessOption
     };
     child.stdout.on('data', onData);
   });
+}
+
+/**
+ * The built entry of the service in `serviceDir`, as its package.json names it ("main": what the
+ * image runs with `node .`), for startServiceProcess with `built`; throws, saying to build, when
+ * it is missing.
+ */
+export function builtEntry(serviceDir: string): string {
+  const { main } = JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'utf8')) as { main?: unknown };
+  if (typeof main !== 'string') throw new Error(`${serviceDir}/package.json has no "main"`);
+  const entry = join(serviceDir, main);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run pnpm build first (it makes the bundle)`);
+  return entry;
 }

@@ -7,12 +7,13 @@
  * external better-sqlite3), and the re-embed command's own bundle.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import {
+  builtEntry,
   connectClient,
   freePort,
   okToolSpanAttributes,
@@ -50,8 +51,7 @@ describe('the memory service bundle (what the image runs)', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const main = join(serviceDir, packageJson.main);
-    if (!existsSync(main)) throw new Error(`${main} is missing: run pnpm build first (it makes the bundle)`);
+    const main = builtEntry(serviceDir);
     ({ dir, cleanup } = tempDir());
     const settingsFile = join(dir, 'settings.yaml');
     writeFileSync(settingsFile, 'MEMORY_MAX_TAGS: 2\nmemory_query_workers: 1\n');
@@ -137,7 +137,7 @@ describe('the memory service bundle (what the image runs)', () => {
   it('runs the built-in OAuth server (a lazily loaded part, its store on better-sqlite3)', async () => {
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
-    const oauth = await startServiceProcess(join(serviceDir, packageJson.main), {
+    const oauth = await startServiceProcess(builtEntry(serviceDir), {
       built: true,
       cwd: serviceDir,
       readyTimeoutMs: READY_MS,

@@ -93,7 +93,13 @@ export function heapLimitMb(maxResultBytes: number): number {
  */
 function startChild(settings: WorkerSettings): ChildProcess {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(fromSource ? './worker-entry.ts' : './worker-entry.js', import.meta.url));
+  // From the bundle (the image), the entry's own bundle (scripts/bundle-service.mjs).
+  const file = fromSource
+    ? 'worker-entry.ts'
+    : import.meta.url.endsWith('.bundle.js')
+      ? 'worker-entry.bundle.js'
+      : 'worker-entry.js';
+  const entry = fileURLToPath(new URL(`./${file}`, import.meta.url));
   // tsx is a root devDependency: present wherever the sources run. An absolute URL, so the child
   // does not depend on its working directory to find it.
   const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
