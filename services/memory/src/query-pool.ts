@@ -8,8 +8,8 @@
  * Plain domain code: no MCP or server imports.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { childEntry } from '@mcp-sse/core/child-entry';
 
 import { MemoryError } from './errors.js';
 import type { QueryProcessSettings, QueryReply, QueryRequest } from './query-protocol.js';
@@ -33,24 +33,16 @@ interface Slot {
 }
 
 /**
- * Forks the entry beside this module, in the same form: dist/query-entry.bundle.js from the bundle
- * (the image), dist/query-entry.js from tsc's files; under vitest or tsx the .ts entry through tsx's
- * hooks. The environment is empty, so no secret of the parent (API keys, the embeddings key) reaches
- * the child; the settings travel as JSON in argv.
+ * Forks the query entry beside this module, in the same form (bundle, tsc's files or the .ts
+ * sources: `childEntry`). The environment is empty, so no secret of the parent (API keys, the
+ * embeddings key) reaches the child; the settings travel as JSON in argv.
  */
 function startChild(settings: QueryProcessSettings): ChildProcess {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const file = fromSource
-    ? 'query-entry.ts'
-    : import.meta.url.endsWith('.bundle.js')
-      ? 'query-entry.bundle.js'
-      : 'query-entry.js';
-  const entry = fileURLToPath(new URL(`./${file}`, import.meta.url));
-  const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
-  return fork(entry, [JSON.stringify(settings)], {
+  const entry = childEntry(import.meta.url, 'query-entry');
+  return fork(entry.path, [JSON.stringify(settings)], {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv,
+    execArgv: [...entry.execArgv],
     env: {},
   });
 }

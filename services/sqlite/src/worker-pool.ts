@@ -19,8 +19,8 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { childEntry } from '@mcp-sse/core/child-entry';
 
 import type { DurabilitySettings } from './connection.js';
 import { DatabaseError } from './errors.js';
@@ -83,34 +83,24 @@ export function heapLimitMb(maxResultBytes: number): number {
 }
 
 /**
- * Starts the entry next to this module. Production runs dist/*.js: the compiled entry, with no
- * execArgv, so the parent's flags (--cpu-prof, --import, …) are not inherited. vitest and tsx run
- * the TypeScript sources: the child loads the .ts entry through tsx's ESM hooks.
+ * Starts the worker entry next to this module, in the same form (bundle, tsc's files or the .ts
+ * sources: `childEntry`), with only the flags it needs, so the parent's (--cpu-prof, --import, …)
+ * are not inherited.
  *
  * The settings travel as JSON in argv; the environment is empty so that secrets of the parent
  * (DATABASE_URL, MCP_API_KEYS, …) and NODE_OPTIONS never reach the child. 'advanced' serialization
  * keeps bigints, typed arrays and Buffers intact, like the structured clone of worker threads.
  */
 function startChild(settings: WorkerSettings): ChildProcess {
-  const fromSource = import.meta.url.endsWith('.ts');
-  // From the bundle (the image), the entry's own bundle (scripts/bundle-service.mjs).
-  const file = fromSource
-    ? 'worker-entry.ts'
-    : import.meta.url.endsWith('.bundle.js')
-      ? 'worker-entry.bundle.js'
-      : 'worker-entry.js';
-  const entry = fileURLToPath(new URL(`./${file}`, import.meta.url));
-  // tsx is a root devDependency: present wherever the sources run. An absolute URL, so the child
-  // does not depend on its working directory to find it.
-  const execArgv = fromSource ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+  const entry = childEntry(import.meta.url, 'worker-entry');
   const [command = process.execPath, ...args] = [
     ...LAUNCHER,
     process.execPath,
     // A small young generation: rows are converted one at a time, so little needs to live there.
     `--max-old-space-size=${heapLimitMb(settings.maxResultBytes)}`,
     '--max-semi-space-size=1',
-    ...execArgv,
-    entry,
+    ...entry.execArgv,
+    entry.path,
     JSON.stringify(settings),
   ];
   return spawn(command, args, {
