@@ -224,6 +224,18 @@ export class PathGuard {
    * for something outside never depends on what exists there.
    */
   private async realLocation(input: string, abs: string): Promise<{ real: string; exists: boolean }> {
+    // A missing component that another call creates meanwhile (two writes making the same new
+    // folder) resolves on the next look: look again, a bounded number of times.
+    for (let attempt = 1; ; attempt += 1) {
+      const location = await this.realLocationOnce(input, abs);
+      if (location !== 'appeared') return location;
+      if (attempt === 3) {
+        throw new FsError('CONFLICT', `${quote(input)} kept changing while it was resolved; nothing was done, retry`);
+      }
+    }
+  }
+
+  private async realLocationOnce(input: string, abs: string): Promise<{ real: string; exists: boolean } | 'appeared'> {
     try {
       return { real: await realpath(abs), exists: true };
     } catch (error) {
@@ -246,15 +258,16 @@ export class PathGuard {
     const real = path.join(ancestor, ...missing);
     this.contain(input, ancestor);
     this.contain(input, real);
-    await this.explainMissing(input, ancestor, missing[0] as string);
+    if (await this.explainMissing(input, ancestor, missing[0] as string)) return 'appeared';
     return { real, exists: false };
   }
 
   /**
    * The deepest ancestor resolved; the next component does not resolve. Either it is genuinely absent
-   * (fine: the path does not exist yet), or something there blocks resolution: say which, safely.
+   * (fine: the path does not exist yet), or it appeared since (true: resolve again), or something
+   * there blocks resolution: say which, safely.
    */
-  private async explainMissing(input: string, ancestor: string, next: string): Promise<void> {
+  private async explainMissing(input: string, ancestor: string, next: string): Promise<boolean> {
     let ancestorInfo;
     try {
       ancestorInfo = await stat(ancestor);
@@ -265,7 +278,7 @@ export class PathGuard {
       throw new FsError('NOT_FOUND', `Not found: ${quote(input)} (a parent of it is not a directory)`);
     }
     const entry = await lstatOrUndefined(input, path.join(ancestor, next));
-    if (entry === undefined) return;
+    if (entry === undefined) return false;
     if (entry.isSymbolicLink()) {
       const link = await readlink(path.join(ancestor, next)).catch(() => undefined);
       const target = link === undefined ? ancestor : path.resolve(ancestor, link);
@@ -278,7 +291,18 @@ export class PathGuard {
         `Not found: ${quote(input)} (a symbolic link on this path is dangling or loops; it is not followed)`,
       );
     }
-    throw new FsError('FORBIDDEN', `Permission denied: ${quote(input)}`);
+    // It is there and not a link: either it was made after the walk above looked (it resolves now),
+    // or it cannot be searched (EACCES: permission denied).
+    try {
+      await realpath(path.join(ancestor, next));
+      return true;
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return false; // gone again: missing after all
+      if (errno(error) === 'EACCES' || errno(error) === 'EPERM') {
+        throw new FsError('FORBIDDEN', `Permission denied: ${quote(input)}`);
+      }
+      throw translateErrno(input, error);
+    }
   }
 }
 

@@ -168,4 +168,25 @@ describe.each([true, false])('races (procFd=%s)', (procFd) => {
     expect(await files.deletePath('notes', true)).toMatchObject({ type: 'symlink', removed: 1 });
     expect((await readdir(`${notes()}.old`)).sort()).toEqual(['a.md', 'b.txt', 'secret.txt']);
   });
+  it('writes that create the same new folders at the same time all succeed (no false "Permission denied")', async () => {
+    // Each write resolves a path whose folders do not exist yet while the others create them: a
+    // folder that appears between two looks of the resolver is resolved again, not refused.
+    const files = await open({});
+    const failures: string[] = [];
+    for (let round = 0; round < 40; round += 1) {
+      const writes = Array.from({ length: 8 }, async (_, i) => {
+        // staggered starts, so that some writes look while others have just made the folders
+        for (let turn = 0; turn < i * 3; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+        return files.writeFile(`new-${round}/deeper/f${i}.txt`, `${round}.${i}`).catch((error: unknown) => {
+          failures.push(String(error));
+        });
+      });
+      await Promise.all(writes);
+    }
+    expect(failures).toEqual([]);
+    for (let round = 0; round < 40; round += 1) {
+      const names = (await readdir(path.join(layout.ws, `new-${round}`, 'deeper'))).sort();
+      expect(names).toEqual(['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt', 'f6.txt', 'f7.txt']);
+    }
+  });
 });
