@@ -19,6 +19,7 @@
 #                                          docker-compose.yml, wait until every replica is healthy
 #   ./deploy.sh status --swarm             the stack's services and their replicas; 0 when all run
 #   ./deploy.sh down --swarm               `docker stack rm` (volumes and the swarm itself stay)
+#   ./deploy.sh config --swarm [service...]  the stack file `up --swarm` deploys, on stdout (no engine needed)
 #
 # A service is named `sqlite` or `mcp-sqlite`. `up` skips a service whose backend setting is missing
 # from the secrets file (config/services.yaml `requires`: postgres needs DATABASE_URL); `status`,
@@ -617,16 +618,39 @@ ensure_overlay_networks() {
 # The stack file: `docker stack config` of the compose files (interpolated: MCP_REPLICAS, the
 # secrets file...), with only the services named and, in dnsrr mode, without published ports (the
 # routing mesh publishes ports only for vip services).
+#
+# The stack format has no `group_add` (mcp-monitoring's access to the Docker socket) and
+# `docker stack config` refuses a file that has one: it reads a copy without it (beside the
+# original, so that relative paths resolve the same), and SWARM_GROUP_SERVICES lists the services
+# that had it; cmd_up_swarm gives them the group with `docker service update --group-add`.
+SWARM_GROUP_SERVICES=()
 swarm_stack_file() {
-  local out=$1 keep files=() file
+  local out=$1 keep files=() file input err name
   shift
   keep=" ${*/#/mcp-} "
   IFS=: read -r -a files <<<"${COMPOSE_FILE:-docker-compose.yml}"
+  [ -n "${COMPOSE_FILE:-}" ] || [ ! -f docker-compose.override.yml ] || files+=(docker-compose.override.yml)
   local args=()
-  for file in "${files[@]}"; do args+=(-c "$file"); done
-  [ -n "${COMPOSE_FILE:-}" ] || [ ! -f docker-compose.override.yml ] || args+=(-c docker-compose.override.yml)
-  SECRETS_FILE=$COMPOSE_SECRETS docker stack config "${args[@]}" 2>/dev/null |
-    awk -v keep="$keep" -v drop_ports="$([ "${MCP_SWARM_ENDPOINT_MODE:-vip}" = dnsrr ] && echo 1 || echo 0)" '
+  for file in "${files[@]}"; do
+    input=$file
+    if grep -q '^    group_add:' "$file"; then
+      input=$(mktemp "$(dirname "$file")/.stack-input.XXXXXX.yml")
+      TEMP_FILES+=("$input")
+      awk '/^    group_add:/ { skip = 1; next } skip && /^      / { next } { skip = 0; print }' "$file" >"$input"
+      while read -r name; do
+        [[ $keep == *" $name "* ]] && SWARM_GROUP_SERVICES+=("$name")
+      done < <(awk '/^  [^ #]/ { name = $0; sub(/^  /, "", name); sub(/:.*/, "", name) } /^    group_add:/ { print name }' "$file")
+    fi
+    args+=(-c "$input")
+  done
+  err=$(mktemp)
+  TEMP_FILES+=("$err")
+  if ! SECRETS_FILE=$COMPOSE_SECRETS docker stack config "${args[@]}" 2>"$err" >"$out.full"; then
+    TEMP_FILES+=("$out.full")
+    die $E_COMPOSE "docker stack config refused the compose files: $(tr '\n' ' ' <"$err")"
+  fi
+  TEMP_FILES+=("$out.full")
+  awk -v keep="$keep" -v drop_ports="$([ "${MCP_SWARM_ENDPOINT_MODE:-vip}" = dnsrr ] && echo 1 || echo 0)" '
       /^[^ ]/ { section = $0; skip = 0; drop = 0; print; next }
       section == "services:" && /^  [^ ]/ {
         name = $0; sub(/^  /, "", name); sub(/:.*/, "", name)
@@ -638,7 +662,7 @@ swarm_stack_file() {
       section == "services:" && /^    [^ ]/ { drop = drop_ports && $0 ~ /^    ports:/ }
       drop { next }
       { print }
-    ' >"$out"
+    ' "$out.full" >"$out"
   grep -q '^  mcp-' "$out" || die $E_COMPOSE "docker stack config gave no service (docker CLI 20.10+ needed)"
 }
 
@@ -707,9 +731,38 @@ cmd_up_swarm() {
   # (the options compose uses and Swarm does not: build, container_name, restart, security_opt)
   printf '%s\n' "$out" | grep -v -E 'Ignoring unsupported options|ignoring IP-address' | sed 's/^/    /' || true
   [ "$rc" -eq 0 ] || die $E_COMPOSE "docker stack deploy failed"
+  swarm_add_groups
   wait_swarm_healthy || rc=$E_HEALTH
   print_swarm_table
   [ "$rc" -eq 0 ] || die $rc "not every replica became healthy within ${MCP_HEALTH_TIMEOUT}s"
+}
+
+# What the stack format cannot say (swarm_stack_file): the Docker socket's group for the services
+# whose compose entry has group_add. A stack deploy resets a service's groups to none, so this runs
+# after every deploy; it starts the service's tasks once more.
+swarm_add_groups() {
+  local name
+  for name in "${SWARM_GROUP_SERVICES[@]}"; do
+    info "$name: docker service update --group-add ${MCP_DOCKER_GID:-999} (the Docker socket's group)"
+    docker service update --detach --quiet --group-add "${MCP_DOCKER_GID:-999}" "${COMPOSE_PROJECT_NAME}_$name" >/dev/null ||
+      die $E_COMPOSE "docker service update --group-add failed for $name"
+  done
+}
+
+# The stack file `up --swarm` would deploy, on stdout, without deploying it (no engine needed, nor a
+# swarm); the groups swarm_add_groups would add, on stderr.
+cmd_config_swarm() {
+  local stack_file
+  select_services "$@"
+  export MCP_REPLICAS=${MCP_REPLICAS:-2}
+  stack_file=$(mktemp --suffix=.yml)
+  TEMP_FILES+=("$stack_file")
+  swarm_stack_file "$stack_file" "${SERVICES[@]}"
+  cat "$stack_file"
+  local name
+  for name in "${SWARM_GROUP_SERVICES[@]}"; do
+    printf '# %s: and --group-add %s (docker service update, after the deploy)\n' "$name" "${MCP_DOCKER_GID:-999}" >&2
+  done
 }
 
 cmd_down_swarm() {
@@ -801,7 +854,8 @@ main() {
       up) cmd_up_swarm "$@" ;;
       down) cmd_down_swarm "$@" ;;
       status) cmd_status_swarm "$@" ;;
-      *) die $E_USAGE "--swarm goes with up, down and status" ;;
+      config) cmd_config_swarm "$@" ;;
+      *) die $E_USAGE "--swarm goes with up, down, status and config" ;;
     esac
     return
   fi

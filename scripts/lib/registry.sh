@@ -135,6 +135,23 @@ registry_markdown() {
   done < <(registry_rows "$MCP_SERVICES_FILE" name port container backend description)
 }
 
+# How many replicas each service may run, as a Markdown table (README "Several replicas"):
+#   bash -c '. scripts/lib/registry.sh; registry_scale_markdown'
+registry_scale_markdown() {
+  local name scale out=()
+  printf '| service | replicas (Swarm, Kubernetes) | why |\n|---|---|---|\n'
+  while IFS=$'\x1f' read -r name scale; do
+    if [ "$scale" = out ]; then
+      out+=("$name")
+    else
+      # `one: <why>`: exactly one, updated stop-first (Kubernetes: Recreate)
+      printf '| %s | exactly one (`scale: one`) | %s |\n' "$name" "${scale#one: }"
+    fi
+  done < <(registry_rows "$MCP_SERVICES_FILE" name scale)
+  [ "${#out[@]}" -eq 0 ] ||
+    printf '| %s | any (`scale: out`) | nothing they keep is local to one replica |\n' "$(IFS=,; printf '%s' "${out[*]}" | sed 's/,/, /g')"
+}
+
 # Colours only when stdout is a terminal, NO_COLOR is unset and the terminal is not "dumb" (used by the
 # scripts that source this). Nothing else here moves the cursor or redraws: output piped, redirected
 # to a file or mailed by cron is plain lines.

@@ -143,6 +143,19 @@ describe('the docs use the registry', () => {
     expect(match?.[1]).toBe(generated);
   });
 
+  it("the replica table of the README is the one the registry's scale generates", () => {
+    const scale = execFileSync('bash', ['-c', '. scripts/lib/registry.sh; registry_scale_markdown'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const match = /<!-- scale:begin[^>]*-->\n([\s\S]*?)<!-- scale:end -->/.exec(read('README.md'));
+    expect(match, 'README.md has no scale:begin/end markers').not.toBeNull();
+    expect(match?.[1]).toBe(scale);
+    // every service once: the `one` rows by name, the `out` ones together
+    for (const entry of registry)
+      expect(scale).toMatch(new RegExp(`^\\| (?:[a-z-]+, )*${entry.name}(?:, [a-z-]+)* \\|`, 'm'));
+  });
+
   it('generates a row per service', () => {
     for (const entry of registry) {
       expect(generated).toContain(`| ${entry.name} | \`${entry.container}\` | ${entry.port} |`);
