@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { serviceMain } from '../processes.js';
 import { sessionWorker, type Target, type ToolCall } from '../targets.js';
 import { coreEnv, processServer, type SectionContext } from './core.js';
 
@@ -28,11 +29,12 @@ function fileText(): string {
 }
 
 export function filesystemTargets(ctx: SectionContext): FilesystemSection {
-  const main = path.join(ctx.root, 'services', 'filesystem', 'dist', 'main.js');
+  // as its image runs it (package.json main: the bundle where the service has one)
+  const main = path.join(ctx.root, serviceMain(ctx.root, 'filesystem'));
   if (!existsSync(main)) {
     return {
       groups: [],
-      unavailable: 'services/filesystem is not built (services/filesystem/dist/main.js is missing; run pnpm build)',
+      unavailable: `services/filesystem is not built (${path.relative(ctx.root, main)} is missing; run pnpm build)`,
       cleanup: () => undefined,
     };
   }

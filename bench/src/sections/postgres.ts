@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 
 import type { Worker } from '../load.js';
+import { serviceMain } from '../processes.js';
 import { requestWorker, sessionWorker, type Target, type ToolCall } from '../targets.js';
 import { coreEnv, processServer, type SectionContext } from './core.js';
 
@@ -24,11 +25,12 @@ const POOL_MAX = 10;
 
 export async function postgresTargets(ctx: SectionContext): Promise<PostgresSection> {
   const none = async () => undefined;
-  const main = path.join(ctx.root, 'services', 'postgres', 'dist', 'main.js');
+  // as its image runs it (package.json main: the bundle where the service has one)
+  const main = path.join(ctx.root, serviceMain(ctx.root, 'postgres'));
   if (!existsSync(main)) {
     return {
       groups: [],
-      unavailable: 'services/postgres is not built (services/postgres/dist/main.js is missing; run pnpm build)',
+      unavailable: `services/postgres is not built (${path.relative(ctx.root, main)} is missing; run pnpm build)`,
       cleanup: none,
     };
   }

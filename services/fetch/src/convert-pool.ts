@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 
+import { childEntry } from '@mcp-sse/core/child-entry';
 import { FetchError, type FetchErrorKind } from '@mcp-sse/net-guard/errors';
 
 import type { ConvertedPage, ConvertRequest } from './convert.js';
@@ -42,7 +43,8 @@ function spawn(heapMb: number): Worker {
       execArgv: process.execArgv.includes(source) ? process.execArgv : [...process.execArgv, source],
     });
   }
-  return new Worker(new URL('./convert-worker.js', self), { resourceLimits });
+  // tsc's convert-worker.js, or from the bundle (the image) the worker entry's own bundle
+  return new Worker(childEntry(self, 'convert-worker').path, { resourceLimits });
 }
 
 export class ConvertPool {

@@ -1,0 +1,85 @@
+/**
+ * The bundle the image runs (dist/main.bundle.js, scripts/bundle-service.mjs; dockerode stays a
+ * package, as its ssh2 loads native parts by path) as its own process with plain node: the same
+ * tools as the sources (the reviewed tools/list), a container listed through dockerode, and a log
+ * search, whose matching worker runs source text taken from a function of the bundle
+ * (line-matcher.ts). Needs the Docker engine and busybox-static, as docker-tools.test.ts does.
+ */
+import { fileURLToPath } from 'node:url';
+
+import {
+  builtEntry,
+  connectClient,
+  rpc,
+  type ServiceProcess,
+  startServiceProcess,
+  toolsListOf,
+} from '@mcp-sse/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { service } from '../src/service.js';
+import { DockerFixture } from './helpers/docker-fixture.js';
+
+const serviceDir = fileURLToPath(new URL('..', import.meta.url));
+const READY_MS = 60_000;
+const TOOLSETS = { MCP_TOOLSETS: 'all', MONITORING_ALLOW_RESTART: 'true' };
+
+describe('the monitoring service bundle (what the image runs)', () => {
+  const fixture = new DockerFixture();
+  let proc: ServiceProcess;
+  let id: string;
+
+  beforeAll(async () => {
+    await fixture.build();
+    id = await fixture.run('bundle', 'echo one; echo bundled-needle-2; echo three; exec sleep 3600');
+    proc = await startServiceProcess(builtEntry(serviceDir), {
+      built: true,
+      cwd: serviceDir,
+      readyTimeoutMs: READY_MS,
+      // every tool listed, as in the snapshot (restart_container is not called)
+      env: TOOLSETS,
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await proc?.stop();
+    await fixture.cleanup();
+  }, 60_000);
+
+  const call = async (name: string, args: Record<string, unknown>) =>
+    (await rpc(proc.url, 'tools/call', { name, arguments: args })).body as {
+      result: { isError?: boolean; structuredContent: Record<string, unknown> };
+    };
+
+  it('serves the reviewed tools/list over /mcp', async () => {
+    const client = await connectClient(proc.url, 'streamable-http');
+    try {
+      const { tools } = await client.listTools();
+      expect(JSON.parse(JSON.stringify(tools))).toEqual(toolsListOf(service, TOOLSETS));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('lists the container through dockerode and searches its logs in the matching worker', async () => {
+    const listed = await call('list_containers', {});
+    expect(listed.result.isError).toBeUndefined();
+    const containers = listed.result.structuredContent['containers'] as { id: string; name: string }[];
+    expect(containers.find((container) => id.startsWith(container.id))?.name).toBe(fixture.name('bundle'));
+    // the container writes its three lines at once; poll until the engine has them
+    let found: Record<string, unknown> = {};
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const search = await call('search_logs', { query: '^bundled-needle-\\d$', containers: [fixture.name('bundle')] });
+      expect(search.result.isError).toBeUndefined();
+      found = search.result.structuredContent;
+      if (found['match_count'] === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(found).toMatchObject({
+      backend: 'engine',
+      match_count: 1,
+      truncated: false,
+      matches: [{ container: fixture.name('bundle'), stream: 'stdout', line: 'bundled-needle-2' }],
+    });
+  });
+});
