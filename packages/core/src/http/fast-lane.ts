@@ -12,7 +12,7 @@ import { admit } from './admission.js';
 import { isJsonContentType, PARSE_ERROR_MESSAGE, readJsonBody } from './json-body.js';
 import type { createRpcHandler } from './rpc-handler.js';
 import { scopeRefusal } from './scope-check.js';
-import { keepStreamAlive, SSE_HEADERS, sseMessageEvent } from './sse-writer.js';
+import { keepStreamAlive, sseHeaders, sseMessageEvent } from './sse-writer.js';
 
 /**
  * The fast lane (MCP_FAST_LANE, on by default): the three POSTs that carry tool calls
@@ -123,13 +123,18 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
       // The answer is an SSE response with the call's notifications and then its result, as the SDK
       // transport writes it. The head is held back until the first message or the next turn of the
       // event loop, so that a call that finishes at once goes out in one write.
-      state.limitStream(res);
       let started = false;
       let stopKeepalive: (() => void) | undefined;
       const start = () => {
         if (started) return;
         started = true;
-        res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': session.id });
+        res.writeHead(200, sseHeaders(session.id));
+      };
+      // The slow-consumer limit matters once more than one write can queue (a notification, a
+      // keepalive); an answer that goes out at once is a single end(), which it never checks.
+      const stream = () => {
+        start();
+        state.limitStream(res);
       };
       const finish = (last?: string) => {
         stopKeepalive?.();
@@ -144,7 +149,7 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
           if ('id' in message && message.id === body.id && !('method' in message)) {
             finish(sseMessageEvent(message));
           } else {
-            start();
+            stream();
             res.write(sseMessageEvent(message));
           }
           return Promise.resolve();
@@ -159,7 +164,7 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
       });
       setImmediate(() => {
         if (res.writableEnded || res.destroyed) return;
-        start();
+        stream();
         res.flushHeaders();
         stopKeepalive = keepStreamAlive(res, heartbeatMs);
       });
