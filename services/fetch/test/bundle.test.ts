@@ -7,14 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 
-import {
-  builtEntry,
-  connectClient,
-  rpc,
-  type ServiceProcess,
-  startServiceProcess,
-  toolsListOf,
-} from '@mcp-sse/testing';
+import { builtEntry, listedTools, rpc, type ServiceProcess, startServiceProcess, toolsListOf } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
@@ -49,13 +42,7 @@ describe('the fetch service bundle (what the image runs)', () => {
   });
 
   it('serves the reviewed tools/list over /mcp', async () => {
-    const client = await connectClient(proc.url, 'streamable-http');
-    try {
-      const { tools } = await client.listTools();
-      expect(JSON.parse(JSON.stringify(tools))).toEqual(toolsListOf(service));
-    } finally {
-      await client.close();
-    }
+    expect(await listedTools(proc.url)).toEqual(toolsListOf(service));
   });
 
   it('fetches a page through undici and converts it to Markdown in a worker', async () => {

@@ -8,14 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import {
-  builtEntry,
-  connectClient,
-  rpc,
-  type ServiceProcess,
-  startServiceProcess,
-  toolsListOf,
-} from '@mcp-sse/testing';
+import { builtEntry, listedTools, rpc, type ServiceProcess, startServiceProcess, toolsListOf } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
@@ -46,13 +39,7 @@ describe('the filesystem service bundle (what the image runs)', () => {
     (await rpc(proc.url, 'tools/call', { name, arguments: args })).body;
 
   it('serves the reviewed tools/list over /mcp', async () => {
-    const client = await connectClient(proc.url, 'streamable-http');
-    try {
-      const { tools } = await client.listTools();
-      expect(JSON.parse(JSON.stringify(tools))).toEqual(toolsListOf(service));
-    } finally {
-      await client.close();
-    }
+    expect(await listedTools(proc.url)).toEqual(toolsListOf(service));
   });
 
   it('writes, reads and greps (the grep worker from the bundle)', async () => {

@@ -7,14 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 
-import {
-  builtEntry,
-  connectClient,
-  rpc,
-  type ServiceProcess,
-  startServiceProcess,
-  toolsListOf,
-} from '@mcp-sse/testing';
+import { builtEntry, listedTools, rpc, type ServiceProcess, startServiceProcess, toolsListOf } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
@@ -52,13 +45,7 @@ describe('the monitoring service bundle (what the image runs)', () => {
     };
 
   it('serves the reviewed tools/list over /mcp', async () => {
-    const client = await connectClient(proc.url, 'streamable-http');
-    try {
-      const { tools } = await client.listTools();
-      expect(JSON.parse(JSON.stringify(tools))).toEqual(toolsListOf(service, TOOLSETS));
-    } finally {
-      await client.close();
-    }
+    expect(await listedTools(proc.url)).toEqual(toolsListOf(service, TOOLSETS));
   });
 
   it('lists the container through dockerode and searches its logs in the matching worker', async () => {

@@ -8,14 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import {
-  builtEntry,
-  connectClient,
-  rpc,
-  type ServiceProcess,
-  startServiceProcess,
-  toolsListOf,
-} from '@mcp-sse/testing';
+import { builtEntry, listedTools, rpc, type ServiceProcess, startServiceProcess, toolsListOf } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
@@ -54,13 +47,7 @@ describe('the sqlite service bundle (what the image runs)', () => {
   });
 
   it('serves the reviewed tools/list over /mcp', async () => {
-    const client = await connectClient(proc.url, 'streamable-http');
-    try {
-      const { tools } = await client.listTools();
-      expect(JSON.parse(JSON.stringify(tools))).toEqual(toolsListOf(service));
-    } finally {
-      await client.close();
-    }
+    expect(await listedTools(proc.url)).toEqual(toolsListOf(service));
   });
 
   it('writes and reads through a database process started from the worker entry’s bundle', async () => {
