@@ -644,12 +644,9 @@ swarm_stack_file() {
     args+=(-c "$input")
   done
   err=$(mktemp)
-  TEMP_FILES+=("$err")
-  if ! SECRETS_FILE=$COMPOSE_SECRETS docker stack config "${args[@]}" 2>"$err" >"$out.full"; then
-    TEMP_FILES+=("$out.full")
+  TEMP_FILES+=("$err" "$out.full")
+  SECRETS_FILE=$COMPOSE_SECRETS docker stack config "${args[@]}" 2>"$err" >"$out.full" ||
     die $E_COMPOSE "docker stack config refused the compose files: $(tr '\n' ' ' <"$err")"
-  fi
-  TEMP_FILES+=("$out.full")
   awk -v keep="$keep" -v drop_ports="$([ "${MCP_SWARM_ENDPOINT_MODE:-vip}" = dnsrr ] && echo 1 || echo 0)" '
       /^[^ ]/ { section = $0; skip = 0; drop = 0; print; next }
       section == "services:" && /^  [^ ]/ {

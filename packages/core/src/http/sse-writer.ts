@@ -16,7 +16,7 @@ export const SSE_HEADERS = {
 /**
  * SSE_HEADERS plus a Streamable HTTP session's id, as one object literal: the fast lane writes it
  * on every tool call's answer, where spreading SSE_HEADERS into a new object cost more
- * (sse.test.ts keeps the two equal).
+ * (sse-writer.test.ts keeps the two equal).
  */
 export function sseHeaders(sessionId: string) {
   return {
