@@ -12,10 +12,11 @@
 // What a bundle changes, and how the core allows for it (`bundled` in packages/core/src/bundled.ts,
 // which esbuild's `define` turns on here):
 // - the core's YAML parser is bundled instead of required from the core's folder at run time;
-// - tracing registers no ESM loader hook: no module of a bundle is imported through a loader, so the
-//   pg, mysql2 and ioredis instrumentations could not patch one. A service whose own backend client
-//   is one of those is not bundled (this script refuses). The core's own ioredis (the session store,
-//   MCP_SESSION_STORE) is bundled, and its commands are not traced in a bundle.
+// - tracing registers no ESM loader hook: no module of a bundle is imported through a loader. The
+//   clients the pg, mysql2 and ioredis instrumentations patch stay out of the bundle when the service
+//   depends on them, and are required at run time, where OpenTelemetry's require hook patches them.
+//   The core's own ioredis (the session store, MCP_SESSION_STORE) is bundled in a service that does
+//   not depend on ioredis itself, and its commands are not traced in such a bundle.
 // - files found beside a module (`new URL('./x', import.meta.url)`) are found beside the bundle, in
 //   the same dist/ folder: that is why entries, chunks and copied assets all stay in dist/.
 // --external NAME: a package loaded at run time from the service's node_modules, as before (native
@@ -48,16 +49,33 @@ for (const name of values.external) {
     );
   }
 }
-// The clients tracing instruments through its loader hook, as the built core lists them.
+// The clients tracing instruments as they load, as the built core lists them. Bundled, such a client
+// would be patched by nobody; instead the bundle requires it at run time from the service's
+// node_modules (through `require`, so OpenTelemetry's require hook sees it load, as it sees the
+// client's own requires). The image keeps those packages (bundle.json lists them as external).
 const { HOOKED_MODULES } = await import(
   pathToFileURL(path.resolve('../../packages/core/dist/tracing/start-tracing.js')).href
 );
 const hooked = dependencies.filter((name) => HOOKED_MODULES.includes(name));
-if (hooked.length > 0) {
-  fail(
-    `${servicePackage.name} uses ${hooked.join(', ')}: in a bundle, tracing could not see its calls; run it unbundled`,
-  );
-}
+const HOOKED = 'required-at-run-time';
+const requireHooked = {
+  name: 'require-hooked-clients',
+  setup(builder) {
+    if (hooked.length === 0) return;
+    // Package names: a dot is the only character special in a pattern.
+    const names = new RegExp(`^(${hooked.map((name) => name.replaceAll('.', '\\.')).join('|')})$`);
+    // An import of the client becomes a CommonJS module of one line that requires it; that require
+    // (from the `hooked` namespace) stays external, and esbuild routes it to the banner's `require`.
+    builder.onResolve({ filter: names }, (args) =>
+      args.namespace === HOOKED ? { path: args.path, external: true } : { path: args.path, namespace: HOOKED },
+    );
+    builder.onLoad({ filter: /.*/, namespace: HOOKED }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+const external = [...new Set([...values.external, ...hooked])];
 
 // The chunks' names change with their content: drop the previous build's.
 for (const file of readdirSync('dist')) if (file.endsWith('.bundle.js')) rmSync(path.join('dist', file));
@@ -73,6 +91,7 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: values.external,
+  plugins: [requireHooked],
   define: { MCP_SSE_BUNDLED: 'true' },
   // CommonJS code in the bundle requires node's built-in modules (and the externals) through `require`,
   // which an ES module does not have: give it one, resolving from dist/ as the tsc output does.
@@ -84,7 +103,7 @@ const result = await build({
   metafile: true,
 });
 // What the image keeps (scripts/prune-bundled.mjs): the bundle, and node_modules for the externals only.
-writeFileSync('dist/bundle.json', `${JSON.stringify({ entries, external: values.external }, null, 2)}\n`);
+writeFileSync('dist/bundle.json', `${JSON.stringify({ entries, external }, null, 2)}\n`);
 const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
 const files = Object.keys(result.metafile.outputs).length;
 process.stdout.write(

@@ -2,10 +2,8 @@ import { type BreakerSnapshot, CircuitBreaker } from './breaker.js';
 import type { Cache } from './cache.js';
 import { digest } from './cache.js';
 import { yieldToLoop } from './catalog.js';
-import { type DriverOptions, type EngineDriver, ServerUnavailableError } from './engines/engine.js';
-import { MssqlDriver } from './engines/mssql.js';
-import { MysqlDriver } from './engines/mysql.js';
-import { PostgresDriver } from './engines/postgres.js';
+import { type DriverOptions, type EngineDriver, sampleSql, ServerUnavailableError } from './engines/engine.js';
+import { LazyDriver } from './engines/load-driver.js';
 import type { ExplainResult, QueryResult, SqlParam } from './engines/results.js';
 import { DatabasesError } from './errors.js';
 import type { Registry } from './registry/registry.js';
@@ -77,14 +75,7 @@ export interface Located {
 }
 
 export function defaultDriver(options: DriverOptions): EngineDriver {
-  switch (options.server.engine) {
-    case 'postgres':
-      return new PostgresDriver(options);
-    case 'mysql':
-      return new MysqlDriver(options);
-    case 'mssql':
-      return new MssqlDriver(options);
-  }
+  return new LazyDriver(options);
 }
 
 interface ServerEntry {
@@ -542,7 +533,7 @@ export class Databases {
     const found = await this.requireTable(input.server, input.database, input.table, input.schema);
     const limit = Math.max(1, Math.min(input.limit, this.options.maxRows));
     // Names come from the registry, quoted by the engine's rules; the statement still goes through the guard.
-    const sql = entry.driver.sampleSql(found.schema, found.table, limit);
+    const sql = sampleSql(entry.config.engine, found.schema, found.table, limit);
     const result = await this.guarded(entry, () =>
       entry.driver.execute({
         database: input.database,

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import type { ErrorCode } from '@mcp-sse/core';
+import { childEntry } from '@mcp-sse/core/child-entry';
 
 import { DatabaseError } from './errors.js';
 import {
@@ -84,19 +84,18 @@ export class StatementGuard {
 
   private startWorker(): Worker {
     if (this.worker) return this.worker;
-    // Built: dist/sql-guard-worker.js. From source (tests, tsx): the .ts file, through tsx's loader.
-    const built = new URL('./sql-guard-worker.js', import.meta.url);
     let worker: Worker;
-    if (existsSync(fileURLToPath(built))) {
-      worker = new Worker(built);
-    } else {
-      // tsx's API loads the TypeScript worker in this thread (tests and `tsx` runs only).
+    if (import.meta.url.endsWith('.ts')) {
+      // From source (tests, tsx): tsx's API loads the TypeScript worker in this thread.
       const api = createRequire(import.meta.url)
         .resolve('tsx/esm/api')
         .replace(/\.cjs$/, '.mjs');
       const source = new URL('./sql-guard-worker.ts', import.meta.url).href;
       const bootstrap = `const { tsImport } = await import(${JSON.stringify(pathToFileURL(api).href)}); await tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)});`;
       worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`));
+    } else {
+      // tsc's sql-guard-worker.js, or in the image the worker entry's own bundle.
+      worker = new Worker(childEntry(import.meta.url, 'sql-guard-worker').path);
     }
     worker.unref();
     worker.on('message', (answer: WorkerAnswer) => {

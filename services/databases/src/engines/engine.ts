@@ -14,8 +14,6 @@ export interface EngineDriver {
   execute(request: ExecuteRequest): Promise<QueryResult>;
   /** The engine's own plan of one statement, never executing it. */
   explain(request: Omit<ExecuteRequest, 'maxRows' | 'maxBytes'>): Promise<ExplainResult>;
-  /** `SELECT * FROM <quoted schema.table>` limited to `limit` rows, in the engine's syntax. */
-  sampleSql(schema: string, table: string, limit: number): string;
   /** The server answers (a trivial query on the default database). */
   ping(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
@@ -68,11 +66,24 @@ export function networkCode(error: unknown): string | undefined {
 }
 
 /** Quotes an identifier for PostgreSQL and standard SQL: "a""b". */
-export const quoteDouble = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const quoteDouble = (name: string) => `"${name.replaceAll('"', '""')}"`;
 /** MySQL: `a``b`. */
-export const quoteBacktick = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+const quoteBacktick = (name: string) => `\`${name.replaceAll('`', '``')}\``;
 /** SQL Server: [a]]b]. */
-export const quoteBracket = (name: string) => `[${name.replaceAll(']', ']]')}]`;
+const quoteBracket = (name: string) => `[${name.replaceAll(']', ']]')}]`;
+
+/** `SELECT * FROM <quoted schema.table>` limited to `limit` rows, in the engine's syntax. */
+export function sampleSql(engine: Engine, schema: string, table: string, limit: number): string {
+  const rows = Math.trunc(limit);
+  switch (engine) {
+    case 'postgres':
+      return `SELECT * FROM ${quoteDouble(schema)}.${quoteDouble(table)} LIMIT ${rows}`;
+    case 'mysql':
+      return `SELECT * FROM ${quoteBacktick(schema)}.${quoteBacktick(table)} LIMIT ${rows}`;
+    case 'mssql':
+      return `SELECT TOP (${rows}) * FROM ${quoteBracket(schema)}.${quoteBracket(table)}`;
+  }
+}
 
 /** Runs `work`, and `onAbort` when `signal` fires meanwhile. */
 export async function withAbort<T>(

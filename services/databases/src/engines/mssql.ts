@@ -5,14 +5,7 @@ import type { CatalogSnapshot, ConstraintKind } from '../catalog.js';
 import { groupConstraints, groupIndexes, yieldToLoop } from '../catalog.js';
 import { DatabasesError } from '../errors.js';
 import { checkSql } from '../sql/guard.js';
-import {
-  type DriverOptions,
-  type EngineDriver,
-  networkCode,
-  quoteBracket,
-  ServerUnavailableError,
-  withAbort,
-} from './engine.js';
+import { type DriverOptions, type EngineDriver, networkCode, ServerUnavailableError, withAbort } from './engine.js';
 import {
   type ExecuteRequest,
   type ExplainResult,
@@ -457,10 +450,6 @@ export class MssqlDriver implements EngineDriver {
       }
       return { format: 'xml', plan: plans.join('\n') };
     });
-  }
-
-  sampleSql(schema: string, table: string, limit: number): string {
-    return `SELECT TOP (${Math.trunc(limit)}) * FROM ${quoteBracket(schema)}.${quoteBracket(table)}`;
   }
 
   async ping(signal?: AbortSignal): Promise<void> {

@@ -5,14 +5,7 @@ import { groupConstraints, groupIndexes, yieldToLoop } from '../catalog.js';
 import { DatabasesError } from '../errors.js';
 import { checkSql } from '../sql/guard.js';
 import type { LexOptions } from '../sql/lexer.js';
-import {
-  type DriverOptions,
-  type EngineDriver,
-  networkCode,
-  quoteBacktick,
-  ServerUnavailableError,
-  withAbort,
-} from './engine.js';
+import { type DriverOptions, type EngineDriver, networkCode, ServerUnavailableError, withAbort } from './engine.js';
 import {
   type ExecuteRequest,
   type ExplainResult,
@@ -463,10 +456,6 @@ export class MysqlDriver implements EngineDriver {
       const raw = rows[0] ? Object.values(rows[0])[0] : null;
       return { format: 'json', plan: typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw };
     });
-  }
-
-  sampleSql(schema: string, table: string, limit: number): string {
-    return `SELECT * FROM ${quoteBacktick(schema)}.${quoteBacktick(table)} LIMIT ${Math.trunc(limit)}`;
   }
 
   async ping(signal?: AbortSignal): Promise<void> {

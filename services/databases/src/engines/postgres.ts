@@ -5,14 +5,7 @@ import type { CatalogSnapshot, ConstraintKind, TableKind } from '../catalog.js';
 import { yieldToLoop } from '../catalog.js';
 import { DatabasesError } from '../errors.js';
 import { checkSql } from '../sql/guard.js';
-import {
-  type DriverOptions,
-  type EngineDriver,
-  networkCode,
-  quoteDouble,
-  ServerUnavailableError,
-  withAbort,
-} from './engine.js';
+import { type DriverOptions, type EngineDriver, networkCode, ServerUnavailableError, withAbort } from './engine.js';
 import { type ExecuteRequest, type ExplainResult, type QueryResult, RowCollector, uniqueNames } from './results.js';
 
 /** Types returned as PostgreSQL's own text: JS Dates lose time zones and precision. */
@@ -377,10 +370,6 @@ export class PostgresDriver implements EngineDriver {
       const plan: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
       return { format: 'json', plan: Array.isArray(plan) ? (plan as unknown[])[0] : plan };
     });
-  }
-
-  sampleSql(schema: string, table: string, limit: number): string {
-    return `SELECT * FROM ${quoteDouble(schema)}.${quoteDouble(table)} LIMIT ${Math.trunc(limit)}`;
   }
 
   async ping(signal?: AbortSignal): Promise<void> {
