@@ -56,9 +56,17 @@ export class ConvertPool {
 
   constructor(private readonly options: ConvertPoolOptions) {}
 
-  /** Starts `count` workers now, so that the first pages do not wait for one to load. */
+  /**
+   * Starts workers until `count` are idle, within the pool's size (running ones count): called as a
+   * page's fetch begins, so that a worker loads while the network works. Such a worker belongs to no
+   * call until one takes it, so a call's time running out does not stop it loading.
+   */
   warm(count = 1): void {
-    while (this.idle.length < Math.min(count, this.options.size) && !this.closed) {
+    while (
+      this.idle.length < Math.min(count, this.options.size) &&
+      this.idle.length + this.running < this.options.size &&
+      !this.closed
+    ) {
       const worker = spawn(this.options.heapMb);
       worker.unref();
       // A worker that fails while idle is dropped; the next call starts another.

@@ -52,6 +52,8 @@ export interface FetcherOptions {
   robots?: RobotsChecker;
   /** Converts a body to the page (a worker pool in the service). */
   convert: Converter;
+  /** Called as a page's fetch begins: the pool starts a worker then, not when the service starts. */
+  prepareConvert?: () => void;
   /** Stops the converter (the pool's workers). */
   closeConverter?: () => Promise<void>;
   /** FETCH_MAX_BODY_BYTES, for the message when a body was cut. */
@@ -99,7 +101,7 @@ const LATE_FIELDS_BYTES = 300;
 const utf8Bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
 export function createFetcher(options: FetcherOptions): Fetcher {
-  const { client, robots, convert, closeConverter, maxBodyBytes } = options;
+  const { client, robots, convert, prepareConvert, closeConverter, maxBodyBytes } = options;
   const inFlight = createLimiter(options.maxInFlight ?? MAX_PAGES_IN_FLIGHT);
   return {
     fetchPage: (url, pageOptions) => inFlight(pageOptions.signal, () => fetchOne(url, pageOptions)),
@@ -108,6 +110,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
 
   async function fetchOne(url: string, options: FetchPageOptions): Promise<FetchPageResult> {
     {
+      prepareConvert?.();
       const response = await client.get(url, {
         headers: options.headers,
         signal: options.signal,

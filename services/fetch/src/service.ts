@@ -78,17 +78,16 @@ export function createFetchService(options: FetchServiceOptions = {}) {
       if (config.FETCH_ALLOW_PRIVATE)
         logger.warn('FETCH_ALLOW_PRIVATE=true: private and loopback addresses can be fetched');
       // Two conversion workers with 96 MB heaps: a hostile page costs at most that, beside the service.
-      // One worker starts now, apart from any call: a worker started by a call is terminated with it
-      // when the call's time runs out, so on a slow machine a short MCP_TOOL_TIMEOUT_MS could stop
-      // every first worker before it loaded. (It costs start-up CPU and memory: see the README's
-      // start-up figures.)
+      // None starts with the service (one worker is about 15 MB resident: README "Start-up"): the
+      // first fetch starts one as its request goes out, apart from the call, so a short
+      // MCP_TOOL_TIMEOUT_MS cannot stop it loading, and it stays for the pages after.
       const pool = new ConvertPool({ size: 2, timeoutMs: config.FETCH_CONVERT_TIMEOUT_MS, heapMb: 96 });
-      pool.warm(1);
       return {
         fetcher: createFetcher({
           client,
           robots,
           convert: pool.convert,
+          prepareConvert: () => pool.warm(1),
           closeConverter: () => pool.close(),
           maxBodyBytes: config.FETCH_MAX_BODY_BYTES,
         }),

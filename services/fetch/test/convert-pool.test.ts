@@ -20,6 +20,16 @@ const request = (html: string, overrides: Partial<ConvertRequest> = {}): Convert
   ...overrides,
 });
 
+/** Worker threads created in this process from now on (node's `worker` event, emitted on the next tick). */
+function countWorkers(): { readonly started: number; stop(): void } {
+  const counter = { started: 0, stop: () => process.off('worker', onWorker) };
+  const onWorker = () => (counter.started += 1);
+  process.on('worker', onWorker);
+  return counter;
+}
+/** After every pending next-tick callback (a `worker` event included). */
+const ticked = () => new Promise((resolve) => setImmediate(resolve));
+
 const BIG_TABLE = `<table>${`<tr>${'<td>c</td>'.repeat(1000)}</tr>`.repeat(400)}</table>`;
 
 async function failure(promise: Promise<unknown>): Promise<FetchError> {
@@ -86,5 +96,33 @@ describe('ConvertPool', () => {
     controller.abort();
     expect((await failure(pending)).kind).toBe('CANCELLED');
     expect((await converter.convert(request('<p>still here</p>'))).content).toBe('still here');
+  });
+
+  it('warm starts a worker ahead of a call, never past the pool size counting running ones', async () => {
+    const converter = pool({ size: 1 });
+    const workers = countWorkers();
+    try {
+      converter.warm(1);
+      await ticked();
+      expect(workers.started).toBe(1);
+      // The warmed worker is the one the call takes: no other starts.
+      expect((await converter.convert(request('<p>one</p>'))).content).toBe('one');
+      converter.warm(1);
+      await ticked();
+      expect(workers.started).toBe(1);
+      // While the only worker converts, the pool is full: warm starts nothing.
+      const pending = converter.convert(request(BIG_TABLE));
+      converter.warm(1);
+      expect((await pending).content.length).toBeGreaterThan(0);
+      expect(workers.started).toBe(1);
+      // With room, warm starts one idle worker, and one only.
+      const roomy = pool({ size: 2 });
+      roomy.warm(1);
+      roomy.warm(1);
+      expect((await roomy.convert(request('<p>two</p>'))).content).toBe('two');
+      expect(workers.started).toBe(2);
+    } finally {
+      workers.stop();
+    }
   });
 });

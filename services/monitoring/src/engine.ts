@@ -10,9 +10,9 @@
  * - Engine failures become clear MonitoringErrors (not reachable, permission denied, no such
  *   container); the engine's own message is kept where it describes the caller's request.
  */
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
 
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { z } from 'zod';
 
 import { MonitoringError } from './errors.js';
@@ -77,27 +77,41 @@ export function isAllowedRequest(method: string, path: string, allowRestart: boo
 const DEFAULT_JSON_LIMIT = 32 * 1024 * 1024;
 
 export class Engine {
-  readonly docker: Docker;
   readonly description: string;
+  private dockerode: Promise<Docker> | undefined;
 
   constructor(private readonly options: EngineOptions) {
-    const { address } = options;
-    this.description = describeAddress(address);
-    this.docker = new Docker({
+    this.description = describeAddress(options.address);
+  }
+
+  /**
+   * dockerode, its modem guarded, loaded on the first tool request rather than at start (with
+   * docker-modem and ssh2 it was about 20 MB resident and 100 ms of start, and /health's ping does
+   * not need it).
+   */
+  docker(): Promise<Docker> {
+    this.dockerode ??= import('dockerode').then(({ default: Dockerode }) => this.guarded(Dockerode));
+    return this.dockerode;
+  }
+
+  private guarded(Dockerode: typeof Docker): Docker {
+    const { address } = this.options;
+    const docker = new Dockerode({
       ...('socketPath' in address ? { socketPath: address.socketPath } : address),
-      timeout: options.timeoutMs,
+      timeout: this.options.timeoutMs,
     });
     // The one gate: every dockerode request, whatever method built it, goes through modem.dial.
-    const modem = this.docker.modem;
+    const modem = docker.modem;
     const dial = modem.dial.bind(modem);
+    const allowRestart = this.options.allowRestart;
     modem.dial = (dialOptions, callback) => {
       const method = (dialOptions.method ?? 'GET').toUpperCase();
       const path = dialOptions.path.split('?')[0] ?? '';
-      if (!isAllowedRequest(method, path, options.allowRestart)) {
+      if (!isAllowedRequest(method, path, allowRestart)) {
         const error = new MonitoringError(
           'FORBIDDEN',
           `Refused ${method} ${path}: this service only reads from the Docker engine` +
-            (options.allowRestart ? ' (and restarts containers)' : ' (MONITORING_ALLOW_RESTART is off)'),
+            (allowRestart ? ' (and restarts containers)' : ' (MONITORING_ALLOW_RESTART is off)'),
         );
         if (callback) callback(error, null);
         else throw error;
@@ -105,6 +119,7 @@ export class Engine {
       }
       dial(dialOptions, callback);
     };
+    return docker;
   }
 
   /** GET `path` and parse the body as JSON, validated by `schema`. */
@@ -131,10 +146,40 @@ export class Engine {
     return this.open('GET', path, options);
   }
 
-  /** The engine's /_ping (health check). */
+  /**
+   * The engine's /_ping (health check), with node's own HTTP client rather than dockerode, so that
+   * /health does not load it: a GET of one fixed path, which the guard lets through anyway. Failures
+   * read as the tools' do (the same translation).
+   */
   async ping(signal?: AbortSignal): Promise<void> {
-    const stream = await this.open('GET', '/_ping', { signal });
-    await readCapped(stream, 1024, signal, '/_ping');
+    signal?.throwIfAborted();
+    const { address, timeoutMs } = this.options;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          ...('socketPath' in address
+            ? { socketPath: address.socketPath }
+            : { host: address.host, port: address.port }),
+          path: '/_ping',
+          method: 'GET',
+          timeout: timeoutMs,
+          ...(signal && { signal }),
+        },
+        resolve,
+      );
+      // As docker-modem does with an idle request: end it, which reads as a reset.
+      request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'ECONNRESET' })));
+      request.on('error', (error) => reject(this.translate(error, '/_ping')));
+      request.end();
+    });
+    const body = await readCapped(response, 1024, signal, '/_ping');
+    if (response.statusCode !== 200) {
+      const error = Object.assign(new Error(`HTTP ${response.statusCode}`), {
+        statusCode: response.statusCode,
+        json: parseJson(body),
+      });
+      throw this.translate(error, '/_ping');
+    }
   }
 
   /** POST /containers/<id>/restart: only when restarts are allowed (the dial guard checks again). */
@@ -151,8 +196,9 @@ export class Engine {
     const query = Object.fromEntries(
       Object.entries(options.query ?? {}).flatMap(([key, value]) => (value === undefined ? [] : [[key, value]])),
     );
+    const docker = await this.docker();
     return new Promise<IncomingMessage>((resolve, reject) => {
-      this.docker.modem.dial(
+      docker.modem.dial(
         {
           // The modem appends the query string only to a path that ends in "?".
           path: `${path}?`,
@@ -252,6 +298,15 @@ export class Engine {
     return new MonitoringError('UPSTREAM_FAILED', `The Docker engine request failed (${err.code ?? 'error'})`, {
       cause: err,
     });
+  }
+}
+
+/** A body as JSON, or undefined when it is not (the engine's error bodies are `{"message": "..."}`). */
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,11 +3,26 @@
  * package, as its ssh2 loads native parts by path) as its own process with plain node: the same
  * tools as the sources (the reviewed tools/list), a container listed through dockerode, and a log
  * search, whose matching worker runs source text taken from a function of the bundle
- * (line-matcher.ts). Needs the Docker engine and busybox-static, as docker-tools.test.ts does.
+ * (line-matcher.ts). dockerode is loaded by the first tool call, not at start: /health pings the
+ * engine without it (the module probe watches). Needs the Docker engine and busybox-static, as
+ * docker-tools.test.ts does.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { builtEntry, listedTools, rpc, type ServiceProcess, startServiceProcess, toolsListOf } from '@mcp-sse/testing';
+import {
+  builtEntry,
+  httpRequest,
+  listedTools,
+  MODULE_PROBE,
+  modulesLoaded,
+  rpc,
+  type ServiceProcess,
+  startServiceProcess,
+  toolsListOf,
+} from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
@@ -16,6 +31,9 @@ import { DockerFixture } from './helpers/docker-fixture.js';
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const READY_MS = 60_000;
 const TOOLSETS = { MCP_TOOLSETS: 'all', MONITORING_ALLOW_RESTART: 'true' };
+const probeDir = mkdtempSync(join(tmpdir(), 'monitoring-bundle-probe-'));
+const probeFile = join(probeDir, 'modules.log');
+const dockerodeLoaded = () => modulesLoaded(probeFile).filter((line) => /dockerode/.test(line));
 
 describe('the monitoring service bundle (what the image runs)', () => {
   const fixture = new DockerFixture();
@@ -30,13 +48,15 @@ describe('the monitoring service bundle (what the image runs)', () => {
       cwd: serviceDir,
       readyTimeoutMs: READY_MS,
       // every tool listed, as in the snapshot (restart_container is not called)
-      env: TOOLSETS,
+      env: { ...TOOLSETS, MODULE_PROBE_FILE: probeFile },
+      nodeArgs: ['--import', MODULE_PROBE],
     });
   }, 300_000);
 
   afterAll(async () => {
     await proc?.stop();
     await fixture.cleanup();
+    rmSync(probeDir, { recursive: true, force: true });
   }, 60_000);
 
   const call = async (name: string, args: Record<string, unknown>) =>
@@ -48,11 +68,20 @@ describe('the monitoring service bundle (what the image runs)', () => {
     expect(await listedTools(proc.url)).toEqual(toolsListOf(service, TOOLSETS));
   });
 
+  it('answers /health from the engine without loading dockerode', async () => {
+    const health = await httpRequest(`${proc.url}/health`);
+    expect(health.json).toMatchObject({ status: 'healthy', checks: { docker: { status: 'ok' } } });
+    // The probe saw the bundle's own modules load, so [] below means something.
+    expect(modulesLoaded(probeFile).some((line) => line.includes('main.bundle.js'))).toBe(true);
+    expect(dockerodeLoaded()).toEqual([]);
+  });
+
   it('lists the container through dockerode and searches its logs in the matching worker', async () => {
     const listed = await call('list_containers', {});
     expect(listed.result.isError).toBeUndefined();
     const containers = listed.result.structuredContent['containers'] as { id: string; name: string }[];
     expect(containers.find((container) => id.startsWith(container.id))?.name).toBe(fixture.name('bundle'));
+    expect(dockerodeLoaded().length).toBeGreaterThan(0);
     // the container writes its three lines at once; poll until the engine has them
     let found: Record<string, unknown> = {};
     for (let attempt = 0; attempt < 50; attempt += 1) {

@@ -185,19 +185,19 @@ describe('the read tools send GET and nothing else', () => {
       'Restarting containers is off (MONITORING_ALLOW_RESTART=false)',
     );
     // dockerode's own write methods go through the same gate.
-    await expect(engine.docker.getContainer(id).stop()).rejects.toThrow(
+    await expect((await engine.docker()).getContainer(id).stop()).rejects.toThrow(
       `Refused POST /containers/${id}/stop: this service only reads from the Docker engine (MONITORING_ALLOW_RESTART is off)`,
     );
-    await expect(engine.docker.getContainer(id).remove({ force: true })).rejects.toThrow(
+    await expect((await engine.docker()).getContainer(id).remove({ force: true })).rejects.toThrow(
       /^Refused DELETE \/containers\//,
     );
-    await expect(engine.docker.createContainer({ Image: fixture.image })).rejects.toThrow(
+    await expect((await engine.docker()).createContainer({ Image: fixture.image })).rejects.toThrow(
       /^Refused POST \/containers\/create/,
     );
-    await expect(engine.docker.pruneContainers()).rejects.toThrow(/^Refused POST \/containers\/prune/);
+    await expect((await engine.docker()).pruneContainers()).rejects.toThrow(/^Refused POST \/containers\/prune/);
     // Allowed restarts let exactly the restart endpoint through, nothing else.
     const allowing = new Engine({ address: { socketPath: proxy.socketPath }, timeoutMs: 5000, allowRestart: true });
-    await expect(allowing.docker.getContainer(id).kill()).rejects.toThrow(
+    await expect((await allowing.docker()).getContainer(id).kill()).rejects.toThrow(
       `Refused POST /containers/${id}/kill: this service only reads from the Docker engine (and restarts containers)`,
     );
     expect(proxy.requests).toEqual([]);
@@ -391,6 +391,17 @@ describe('no engine', () => {
       );
       const health = await httpRequest(`${down.url}/health`);
       expect(health.status).toBe(503);
+      // /health pings with node's own client (no dockerode): the same message as the tools'.
+      expect(health.json).toMatchObject({
+        status: 'unhealthy',
+        checks: {
+          docker: {
+            status: 'down',
+            error:
+              'No Docker engine socket at unix:///nonexistent/docker.sock (mount /var/run/docker.sock or set DOCKER_HOST)',
+          },
+        },
+      });
       // The host tools do not need the engine.
       await ok(downClient, 'get_system_metrics', {});
     } finally {
