@@ -1,9 +1,8 @@
 import type { Octokit as CoreOctokit } from '@octokit/core';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 
 import { GitHubError } from './github-error.js';
+import { plainGetJson } from './plain-get.js';
 import { QuotaTracker } from './quota.js';
 import { rateLimitMessage, translateRequestError } from './request-errors.js';
 
@@ -138,15 +137,27 @@ function observeWith(quota: QuotaTracker) {
 
 export type RestApi = InstanceType<typeof Octokit>['rest'];
 
+type OctokitLog = {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+};
+
 /**
  * The one GitHub client of the process: Octokit with the throttling and retry plugins, bounded by each
  * call's signal and deadline, its answers bounded in size, its rate-limit state kept for /health.
+ *
+ * Octokit's REST methods and the two plugins are imported by the first tool call, not at start
+ * (with the endpoint table and the throttling plugin's scheduler they were most of the service's
+ * start: README "Start-up"); /health asks GET /rate_limit with node's own HTTP client (plain-get.ts).
  */
 export class GitHubClient {
   readonly quota: QuotaTracker;
-  readonly rest: RestApi;
   readonly apiHost: string;
-  private readonly octokit: InstanceType<typeof Octokit>;
+  private readonly log: OctokitLog;
+  private octokit: InstanceType<typeof Octokit> | undefined;
+  private loading: Promise<InstanceType<typeof Octokit>> | undefined;
   private rateLimitCheck: Promise<void> | undefined;
   private rateLimitFailure: { at: number; error: unknown } | undefined;
 
@@ -154,28 +165,45 @@ export class GitHubClient {
     this.quota = new QuotaTracker();
     this.apiHost = new URL(options.apiUrl).host;
     const scrub = (message: string) => message.split(options.token).join('[redacted]');
-    const ServiceOctokit = Octokit.plugin(observeWith(this.quota), throttling, boundRetries, retry);
     // Octokit logs every failed request at error level; the service reports failures itself.
-    const log = {
+    this.log = {
       debug: () => undefined,
       info: () => undefined,
       warn: (message: string) => options.log.warn(scrub(message)),
       error: (message: string) => options.log.debug(scrub(message)),
     };
-    this.octokit = new ServiceOctokit({
-      auth: options.token,
-      baseUrl: options.apiUrl,
-      userAgent: options.userAgent,
-      log,
-      // @octokit/request logs (deprecation notices) through request.log, or else the console.
-      request: { fetch: cappedFetch(options.maxResponseBytes), log },
-      throttle: {
-        onRateLimit: rateLimitRetry(options.maxRateLimitWaitMs),
-        onSecondaryRateLimit: rateLimitRetry(options.maxRateLimitWaitMs),
-      },
-      retry: { doNotRetry: DO_NOT_RETRY, retries: RETRIES },
-    });
-    this.rest = this.octokit.rest;
+  }
+
+  /** Octokit's REST methods: only inside `call()`, which loads them first. */
+  get rest(): RestApi {
+    if (this.octokit === undefined) throw new Error('GitHubClient.rest used outside call(): Octokit is not loaded yet');
+    return this.octokit.rest;
+  }
+
+  private load(): Promise<InstanceType<typeof Octokit>> {
+    this.loading ??= (async () => {
+      const [{ Octokit: RestOctokit }, { retry }, { throttling }] = await Promise.all([
+        import('@octokit/rest'),
+        import('@octokit/plugin-retry'),
+        import('@octokit/plugin-throttling'),
+      ]);
+      const ServiceOctokit = RestOctokit.plugin(observeWith(this.quota), throttling, boundRetries, retry);
+      this.octokit = new ServiceOctokit({
+        auth: this.options.token,
+        baseUrl: this.options.apiUrl,
+        userAgent: this.options.userAgent,
+        log: this.log,
+        // @octokit/request logs (deprecation notices) through request.log, or else the console.
+        request: { fetch: cappedFetch(this.options.maxResponseBytes), log: this.log },
+        throttle: {
+          onRateLimit: rateLimitRetry(this.options.maxRateLimitWaitMs),
+          onSecondaryRateLimit: rateLimitRetry(this.options.maxRateLimitWaitMs),
+        },
+        retry: { doNotRetry: DO_NOT_RETRY, retries: RETRIES },
+      });
+      return this.octokit;
+    })();
+    return this.loading;
   }
 
   /**
@@ -197,6 +225,12 @@ export class GitHubClient {
    * known to be used up, and any failure turned into a GitHubError with a clear message.
    */
   async call<T>(what: string, send: () => Promise<T>, resource = 'core'): Promise<T> {
+    if (this.octokit === undefined) await this.load();
+    return this.answer(what, send, resource);
+  }
+
+  /** `send`, refused at once when the quota is used up, its failure translated. */
+  private async answer<T>(what: string, send: () => Promise<T>, resource: string): Promise<T> {
     const exhausted = this.quota.exhausted(resource);
     if (exhausted) {
       throw new GitHubError(
@@ -238,8 +272,31 @@ export class GitHubClient {
 
   private async checkRateLimit(signal: AbortSignal): Promise<void> {
     try {
-      const { data } = await this.call('the rate limit', () =>
-        this.rest.rateLimit.get({ request: { signal, retries: 0 } }),
+      const { data } = await this.answer(
+        'the rate limit',
+        async () => {
+          const { token, apiUrl, userAgent, maxResponseBytes } = this.options;
+          const url = new URL(`${apiUrl.replace(/\/+$/, '')}/rate_limit`);
+          const headers = {
+            accept: 'application/vnd.github+json',
+            authorization: `token ${token}`,
+            'user-agent': userAgent,
+            'x-github-api-version': API_VERSION,
+          };
+          try {
+            const answer = await plainGetJson(url, headers, signal, maxResponseBytes);
+            this.quota.observe(answer.status, answer.headers);
+            return answer;
+          } catch (error) {
+            const { status, response } = error as {
+              status?: number;
+              response?: { headers: Record<string, string | undefined> };
+            };
+            if (status !== undefined && response !== undefined) this.quota.observe(status, response.headers);
+            throw error;
+          }
+        },
+        'core',
       );
       this.quota.observeRateLimitBody(data);
       this.rateLimitFailure = undefined;

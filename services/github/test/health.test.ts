@@ -2,7 +2,7 @@ import { httpRequest } from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { connectClient, type Harness, line, ok, sent, startHarness } from './helpers/harness.js';
+import { connectClient, type Harness, line, ok, sent, startHarness, TOKEN } from './helpers/harness.js';
 
 interface GitHubCheck {
   status: string;
@@ -85,5 +85,40 @@ describe('/health and the GitHub quota', () => {
       }
     });
     expect(requests.map(line)).toEqual(['GET /rate_limit']);
+  });
+
+  it("asks with node's own client what Octokit would send: the token, the API version, the user agent", async () => {
+    const h = await startHarness();
+    open.push(h);
+    const [request] = await sent(h.standIn, () => health(h));
+    expect(request?.headers).toMatchObject({
+      accept: 'application/vnd.github+json',
+      authorization: `token ${TOKEN}`,
+      'x-github-api-version': '2022-11-28',
+    });
+    expect(request?.headers['user-agent']).toMatch(/^mcp-sse-github\/\d+\.\d+\.\d+$/);
+  });
+
+  it('a token GitHub rejects on GET /rate_limit is named as the problem', async () => {
+    const h = await startHarness({ GITHUB_TOKEN: 'ghp_not_the_right_one' });
+    open.push(h);
+    const { status, github } = await health(h);
+    expect(status).toBe(503);
+    expect({ ...github, latency_ms: 0 }).toEqual({
+      status: 'down',
+      latency_ms: 0,
+      error: 'GitHub rejected the token (401 Bad credentials): GITHUB_TOKEN is wrong, expired or revoked',
+    });
+  });
+
+  it('an answer larger than GITHUB_MAX_RESPONSE_BYTES is refused, not read whole', async () => {
+    const h = await startHarness({ GITHUB_MAX_RESPONSE_BYTES: String(64 * 1024) });
+    open.push(h);
+    h.standIn.respond({ path: /^\/rate_limit$/, status: 200, body: { padding: 'x'.repeat(256 * 1024) } });
+    const { status, github } = await health(h);
+    expect(status).toBe(503);
+    expect(github.error).toBe(
+      "GitHub's answer is larger than GITHUB_MAX_RESPONSE_BYTES (65536 bytes); ask for less (a smaller per_page)",
+    );
   });
 });
