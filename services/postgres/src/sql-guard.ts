@@ -1,4 +1,4 @@
-import { hasSqlDetails, loadModule, parsePlPgSQLSync, parseSync } from 'libpg-query';
+import type * as LibpgQuery from 'libpg-query';
 
 import { DatabaseError } from './errors.js';
 import { SAFE_BUILTIN_FUNCTIONS } from './safe-functions.js';
@@ -44,15 +44,27 @@ export interface StatementAnalysis {
 /** Functions the operator vouches for (POSTGRES_ALLOWED_FUNCTIONS): `name` allows `name(...)`, `schema.name` allows `schema.name(...)`. */
 export type AllowedFunctions = ReadonlySet<string>;
 
+type Parser = typeof LibpgQuery;
 let loading: Promise<void> | undefined;
-let ready = false;
+let parser: Parser | undefined;
 
-/** Loads the parser (WebAssembly, about 20 ms) once; every check waits for it the first time. */
+/**
+ * Loads the parser (WebAssembly, about 20 ms) once; every check waits for it the first time. It is
+ * imported then, not with the service: the module alone is about 13 MB resident, and /health never
+ * parses a statement.
+ */
 export function loadSqlParser(): Promise<void> {
-  loading ??= loadModule().then(() => {
-    ready = true;
+  loading ??= import('libpg-query').then(async (module) => {
+    await module.loadModule();
+    parser = module;
   });
   return loading;
+}
+
+/** The loaded parser (analyzeStatement runs only after loadSqlParser resolved). */
+function loadedParser(): Parser {
+  if (parser === undefined) throw new Error('analyzeStatement before loadSqlParser() resolved');
+  return parser;
 }
 
 function refuse(message: string): never {
@@ -419,10 +431,10 @@ interface CheckContext {
 function parseOne(sql: string): Node {
   let result: { stmts?: { stmt?: unknown; stmt_location?: number; stmt_len?: number }[] };
   try {
-    result = parseSync(sql);
+    result = loadedParser().parseSync(sql);
   } catch (error) {
     if (sql.trim() === '') invalid('sql is empty (only whitespace, comments or ";")');
-    if (hasSqlDetails(error) && error.sqlDetails) {
+    if (loadedParser().hasSqlDetails(error) && error.sqlDetails) {
       const position = error.sqlDetails.cursorPosition;
       invalid(
         `${error.sqlDetails.message} (SQLSTATE 42601)${position >= 0 ? `. At character ${position + 1} of the statement.` : ''}`,
@@ -518,7 +530,7 @@ function temporary(node: Node): boolean {
 function checkPlpgsql(createFunctionSql: string, context: CheckContext, depth: number): void {
   let tree: unknown;
   try {
-    tree = parsePlPgSQLSync(createFunctionSql);
+    tree = loadedParser().parsePlPgSQLSync(createFunctionSql);
   } catch (error) {
     refuse(
       `The PL/pgSQL body could not be checked (${error instanceof Error ? error.message : String(error)}), so it is not run.`,
@@ -566,7 +578,7 @@ function checkRoutine(
     if (body !== undefined) {
       let statements: { stmt?: unknown }[];
       try {
-        statements = (parseSync(body) as { stmts?: { stmt?: unknown }[] }).stmts ?? [];
+        statements = (loadedParser().parseSync(body) as { stmts?: { stmt?: unknown }[] }).stmts ?? [];
       } catch (error) {
         refuse(
           `The SQL function body could not be checked (${error instanceof Error ? error.message : String(error)}).`,
@@ -591,7 +603,7 @@ function checkNested(sql: string, context: CheckContext, depth: number): void {
   if (depth > 8) refuse('Function bodies are nested too deeply to be checked.');
   let statements: { stmt?: unknown }[];
   try {
-    statements = (parseSync(sql) as { stmts?: { stmt?: unknown }[] }).stmts ?? [];
+    statements = (loadedParser().parseSync(sql) as { stmts?: { stmt?: unknown }[] }).stmts ?? [];
   } catch (error) {
     refuse(
       `A statement in the function body could not be checked (${error instanceof Error ? error.message : String(error)}).`,
@@ -765,7 +777,7 @@ export function analyzeStatement(
   purpose: StatementPurpose = 'execute',
   allowed: AllowedFunctions = new Set(),
 ): StatementAnalysis {
-  if (!ready) throw new Error('analyzeStatement before loadSqlParser() resolved');
+  loadedParser(); // throws until loadSqlParser() has resolved
   const stmt = parseOne(sql);
   const [kind, node] = Object.entries(stmt)[0] as [string, Node];
   if (purpose !== 'execute') {

@@ -74,6 +74,14 @@ describe('the postgres service bundle (what the image runs)', () => {
     expect(await listedTools(proc.url)).toEqual(toolsListOf(service, { DATABASE_URL: backend.url }));
   });
 
+  it('has not loaded the statement parser before a statement is checked (/health parses none)', async () => {
+    const health = await fetch(`${proc.url}/health`);
+    expect(health.status).toBe(200);
+    // The probe saw pg load, so [] below means something.
+    expect(modulesLoaded(probeFile).some((line) => line.startsWith('require pg '))).toBe(true);
+    expect(modulesLoaded(probeFile).filter((line) => line.includes('libpg-query'))).toEqual([]);
+  });
+
   it('traces execute_sql with a pg span under the tool span (pg required, and patched, at run time)', async () => {
     const traceId = 'd'.repeat(32);
     const { body } = await rpc(
@@ -94,6 +102,7 @@ describe('the postgres service bundle (what the image runs)', () => {
       'pg query span',
     );
     expect(query).toMatchObject({ parentSpanId: tool.spanId, kind: SPAN_KIND.CLIENT });
+    expect(modulesLoaded(probeFile).some((line) => line.includes('libpg-query'))).toBe(true);
   });
 
   it('parses statements with libpg-query (its WebAssembly found beside it): a write is refused', async () => {
