@@ -2,9 +2,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createBrotliDecompress, createUnzip } from 'node:zlib';
 
-import type * as UndiciModule from 'undici';
-
 import { FetchError, isFetchError } from './fetch-error.js';
+import { loadUndici } from './load-undici.js';
 import { type CheckedTarget, pinnedLookup, type SsrfGuard } from './ssrf-guard.js';
 
 /**
@@ -201,36 +200,6 @@ function translateError(error: unknown, hostPort: string): FetchError {
     return new FetchError('CONNECT', `TLS handshake with ${hostPort} failed (${code})`, { cause: error });
   }
   return new FetchError('CONNECT', `request to ${hostPort} failed${code ? ` (${code})` : ''}`, { cause: error });
-}
-
-type Undici = typeof UndiciModule;
-let undici: Promise<Undici> | undefined;
-
-/**
- * undici is CommonJS: Node's import() gives its exports by name and as `default`, a service bundle
- * (esbuild) only as `default`. Take the whole module either way.
- */
-function wholeModule(module: Undici): Undici {
-  const whole: unknown = (module as { default?: unknown }).default;
-  return isUndici(whole) ? whole : module;
-}
-
-function isUndici(value: unknown): value is Undici {
-  return typeof value === 'object' && value !== null && typeof (value as Partial<Undici>).Agent === 'function';
-}
-
-/**
- * undici, loaded on the first request rather than at start-up (it is a tenth of the service's
- * modules). A failure to load it fails that call with a clear message, and the next call tries again.
- */
-function loadUndici(): Promise<Undici> {
-  undici ??= import('undici').then(wholeModule, (error: unknown) => {
-    undici = undefined;
-    throw new FetchError('CONNECT', `The HTTP client (undici) could not be loaded: ${(error as Error).message}`, {
-      cause: error,
-    });
-  });
-  return undici;
 }
 
 export function createHttpClient(options: HttpClientOptions): HttpClient {

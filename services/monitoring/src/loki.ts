@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { request } from 'undici';
+import { loadUndici } from '@mcp-sse/net-guard/undici';
+import type { request } from 'undici';
 import { z } from 'zod';
 
 import { MonitoringError } from './errors.js';
@@ -159,7 +160,9 @@ export class LokiClient {
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let response: Awaited<ReturnType<typeof request>>;
     try {
+      // Loaded with the first Loki request (about 20 MB resident): /health without Loki needs none.
       // undici's request follows no redirects: a redirect is answered as an unexpected status.
+      const { request } = await loadUndici();
       response = await request(url, { method: 'GET', headers: this.headers(), signal: combined });
     } catch (error) {
       throw this.failure(error, timeout, signal);
