@@ -1,4 +1,3 @@
-import mime from 'mime-types';
 import { z } from 'zod';
 
 import type { Call, GitHub, RepoRef } from './context.js';
@@ -6,6 +5,17 @@ import { GitHubError, showValue } from './github-error.js';
 import { untrustedFields } from './shapes.js';
 import { readPrefix } from './streams.js';
 import { fitList, fitText, UNTRUSTED } from './text.js';
+
+let mimeModule: Promise<{ lookup(name: string): string | false }> | undefined;
+
+/**
+ * mime-types, loaded by the first binary file read rather than at start (its database is about 5 MB
+ * resident). CommonJS through import(): its exports are `default`, in a bundle and out of one.
+ */
+function mimeTypes(): Promise<{ lookup(name: string): string | false }> {
+  mimeModule ??= import('mime-types').then((module) => module.default);
+  return mimeModule;
+}
 
 /** GitHub lists at most this many entries of a directory through the contents API. */
 const DIRECTORY_LIMIT = 1000;
@@ -174,7 +184,7 @@ export async function getFileContents(gh: GitHub, call: Call, args: FileArgs): P
       ...common,
       binary: true,
       content: null,
-      media_type: mime.lookup(item.name) || 'application/octet-stream',
+      media_type: (await mimeTypes()).lookup(item.name) || 'application/octet-stream',
       truncated: false,
       ...UNTRUSTED,
     };

@@ -37,6 +37,9 @@ describe('the github service bundle (what the image runs)', () => {
   beforeAll(async () => {
     standIn = await startGitHubStandIn({ token: TOKEN });
     standIn.world.repos.get('octo-org/hello')!.files.set('bundle.md', { kind: 'file', bytes: Buffer.from(FILE_TEXT) });
+    standIn.world.repos
+      .get('octo-org/hello')!
+      .files.set('logo.png', { kind: 'file', bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d]) });
     proc = await startTracedServiceProcess(builtEntry(serviceDir), {
       built: true,
       cwd: serviceDir,
@@ -76,5 +79,15 @@ describe('the github service bundle (what the image runs)', () => {
     );
     const request = onlySpan(trace, (span) => span.scope === '@opentelemetry/instrumentation-undici', 'undici span');
     expect(request).toMatchObject({ name: 'GET', kind: SPAN_KIND.CLIENT, parentSpanId: tool.spanId });
+  });
+
+  it('names a binary file by its media type (mime-types, loaded on this first use)', async () => {
+    const { body } = await rpc(proc.url, 'tools/call', {
+      name: 'get_file_contents',
+      arguments: { owner: 'octo-org', repo: 'hello', path: 'logo.png' },
+    });
+    expect(body).toMatchObject({
+      result: { structuredContent: { type: 'file', path: 'logo.png', binary: true, media_type: 'image/png' } },
+    });
   });
 });
