@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /**
  * The Redis cache in front of the registry (metadata answers) and, when enabled, of small query
@@ -23,28 +23,31 @@ export interface CacheOptions {
 export const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 
 export class Cache {
-  private readonly redis: Redis | undefined;
   private warned = false;
   hits = 0;
   misses = 0;
 
-  constructor(private readonly options: CacheOptions) {
-    if (options.url === undefined) return;
-    this.redis = new Redis(options.url, {
-      // A command while disconnected fails at once instead of queueing: a miss, not a wait.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.timeoutMs,
-      connectTimeout: Math.max(1000, options.timeoutMs * 4),
-      retryStrategy: (times) => Math.min(200 * times, 5000),
-      lazyConnect: false,
-    });
-    this.redis.on('error', (error: Error) => {
+  /**
+   * The cache for `options`: ioredis is imported only when a Redis URL is set (about 25 MB resident
+   * and its share of the start otherwise spent for nothing), and connects in the background.
+   */
+  static async open(options: CacheOptions): Promise<Cache> {
+    if (options.url === undefined) return new Cache(options, undefined);
+    const { connectRedis } = await import('./redis-client.js');
+    return new Cache(options, connectRedis(options.url, options.timeoutMs));
+  }
+
+  private constructor(
+    private readonly options: CacheOptions,
+    private readonly redis: Redis | undefined,
+  ) {
+    if (!redis) return;
+    redis.on('error', (error: Error) => {
       if (this.warned) return;
       this.warned = true;
       options.onWarning?.('Redis cache unavailable: answering from the registry', error);
     });
-    this.redis.on('ready', () => {
+    redis.on('ready', () => {
       this.warned = false;
     });
   }

@@ -52,7 +52,7 @@ export const service = defineService<Config, Deps>({
       await registry.close();
       throw error;
     }
-    const cache = new Cache({
+    const cache = await Cache.open({
       url: config.DATABASES_REDIS_URL,
       prefix: config.DATABASES_CACHE_PREFIX,
       timeoutMs: config.DATABASES_REDIS_TIMEOUT_MS,
