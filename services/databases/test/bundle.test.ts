@@ -6,8 +6,7 @@
  * probe sees the chunks load); and the SQL Server driver (tedious, bundled) reached: a server that
  * does not answer is synced with the driver's classified connection error.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,8 +14,7 @@ import {
   builtEntry,
   freePort,
   listedTools,
-  MODULE_PROBE,
-  modulesLoaded,
+  moduleProbe,
   rpc,
   type ServiceProcess,
   startServiceProcess,
@@ -33,11 +31,11 @@ const packageJson = JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'u
   scripts: Record<string, string>;
 };
 const READY_MS = 60_000;
-const probeDir = mkdtempSync(join(tmpdir(), 'databases-bundle-probe-'));
-const probeFile = join(probeDir, 'modules.log');
+const probe = moduleProbe();
 /** The engine driver chunks the process has loaded, and the engine client packages it has required. */
 const enginesLoaded = () =>
-  modulesLoaded(probeFile)
+  probe
+    .loaded()
     .flatMap(
       (line) =>
         /[/](postgres|mysql|mssql)-[A-Z0-9]+\.bundle\.js/.exec(line)?.[1] ??
@@ -66,15 +64,15 @@ describe('the databases service bundle (what the image runs)', () => {
       built: true,
       cwd: serviceDir,
       readyTimeoutMs: READY_MS,
-      env: { ...f.env, MODULE_PROBE_FILE: probeFile },
-      nodeArgs: ['--import', MODULE_PROBE],
+      env: { ...f.env, ...probe.env },
+      nodeArgs: probe.nodeArgs,
     });
   }, READY_MS + 60_000);
 
   afterAll(async () => {
     await proc?.stop();
     await f?.close();
-    rmSync(probeDir, { recursive: true, force: true });
+    probe.remove();
   }, 60_000);
 
   it('is what package.json names as main and start, with pg, mysql2 and ioredis left to node_modules', () => {
@@ -92,7 +90,7 @@ describe('the databases service bundle (what the image runs)', () => {
 
   it('loads no engine driver before a server is used', () => {
     // The probe did see the process load its modules (pg for the registry), so [] below means something.
-    expect(modulesLoaded(probeFile).some((line) => line.startsWith('require pg '))).toBe(true);
+    expect(probe.loaded().some((line) => line.startsWith('require pg '))).toBe(true);
     expect(enginesLoaded()).toEqual([]);
   });
 

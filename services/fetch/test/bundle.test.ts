@@ -6,16 +6,12 @@
  * never loads the converters). The worker starts with the first fetch, not with the service (the
  * module probe watches its entry load).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
   builtEntry,
   listedTools,
-  MODULE_PROBE,
-  modulesLoaded,
+  moduleProbe,
   rpc,
   type ServiceProcess,
   startServiceProcess,
@@ -28,9 +24,8 @@ import { startServer, type TestServer } from './helpers/servers.js';
 
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const READY_MS = 60_000;
-const probeDir = mkdtempSync(join(tmpdir(), 'fetch-bundle-probe-'));
-const probeFile = join(probeDir, 'modules.log');
-const workerLoads = () => modulesLoaded(probeFile).filter((line) => line.includes('convert-worker.bundle.js'));
+const probe = moduleProbe();
+const workerLoads = () => probe.loaded().filter((line) => line.includes('convert-worker.bundle.js'));
 const PAGE = `<!doctype html><html><head><title>Bundled</title></head><body><article>
 <h1>Served to the bundle</h1><p>A paragraph with <strong>bold</strong> words, long enough for the
 readability pass to keep it as the article's body text.</p></article></body></html>`;
@@ -48,15 +43,15 @@ describe('the fetch service bundle (what the image runs)', () => {
       cwd: serviceDir,
       readyTimeoutMs: READY_MS,
       // the page is on loopback, which the SSRF guard refuses unless told otherwise
-      env: { FETCH_ALLOW_PRIVATE: 'true', MODULE_PROBE_FILE: probeFile },
-      nodeArgs: ['--import', MODULE_PROBE],
+      env: { FETCH_ALLOW_PRIVATE: 'true', ...probe.env },
+      nodeArgs: probe.nodeArgs,
     });
   }, READY_MS + 10_000);
 
   afterAll(async () => {
     await proc?.stop();
     await site?.close();
-    rmSync(probeDir, { recursive: true, force: true });
+    probe.remove();
   });
 
   it('serves the reviewed tools/list over /mcp', async () => {
@@ -66,7 +61,7 @@ describe('the fetch service bundle (what the image runs)', () => {
   it('fetches a page through undici and converts it to Markdown in a worker', async () => {
     const url = `http://127.0.0.1:${site.port}/page`;
     // No worker yet: the probe saw the bundle load, and no conversion worker.
-    expect(modulesLoaded(probeFile).some((line) => line.includes('main.bundle.js'))).toBe(true);
+    expect(probe.loaded().some((line) => line.includes('main.bundle.js'))).toBe(true);
     expect(workerLoads()).toEqual([]);
     const { body } = await rpc(proc.url, 'tools/call', { name: 'fetch', arguments: { url } });
     expect(workerLoads().length).toBeGreaterThan(0);

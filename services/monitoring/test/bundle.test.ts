@@ -7,17 +7,13 @@
  * engine without it (the module probe watches). Needs the Docker engine and busybox-static, as
  * docker-tools.test.ts does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
   builtEntry,
   httpRequest,
   listedTools,
-  MODULE_PROBE,
-  modulesLoaded,
+  moduleProbe,
   rpc,
   type ServiceProcess,
   startServiceProcess,
@@ -31,9 +27,8 @@ import { DockerFixture } from './helpers/docker-fixture.js';
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const READY_MS = 60_000;
 const TOOLSETS = { MCP_TOOLSETS: 'all', MONITORING_ALLOW_RESTART: 'true' };
-const probeDir = mkdtempSync(join(tmpdir(), 'monitoring-bundle-probe-'));
-const probeFile = join(probeDir, 'modules.log');
-const dockerodeLoaded = () => modulesLoaded(probeFile).filter((line) => /dockerode/.test(line));
+const probe = moduleProbe();
+const dockerodeLoaded = () => probe.loaded().filter((line) => /dockerode/.test(line));
 
 describe('the monitoring service bundle (what the image runs)', () => {
   const fixture = new DockerFixture();
@@ -48,15 +43,15 @@ describe('the monitoring service bundle (what the image runs)', () => {
       cwd: serviceDir,
       readyTimeoutMs: READY_MS,
       // every tool listed, as in the snapshot (restart_container is not called)
-      env: { ...TOOLSETS, MODULE_PROBE_FILE: probeFile },
-      nodeArgs: ['--import', MODULE_PROBE],
+      env: { ...TOOLSETS, ...probe.env },
+      nodeArgs: probe.nodeArgs,
     });
   }, 300_000);
 
   afterAll(async () => {
     await proc?.stop();
     await fixture.cleanup();
-    rmSync(probeDir, { recursive: true, force: true });
+    probe.remove();
   }, 60_000);
 
   const call = async (name: string, args: Record<string, unknown>) =>
@@ -72,7 +67,7 @@ describe('the monitoring service bundle (what the image runs)', () => {
     const health = await httpRequest(`${proc.url}/health`);
     expect(health.json).toMatchObject({ status: 'healthy', checks: { docker: { status: 'ok' } } });
     // The probe saw the bundle's own modules load, so [] below means something.
-    expect(modulesLoaded(probeFile).some((line) => line.includes('main.bundle.js'))).toBe(true);
+    expect(probe.loaded().some((line) => line.includes('main.bundle.js'))).toBe(true);
     expect(dockerodeLoaded()).toEqual([]);
   });
 

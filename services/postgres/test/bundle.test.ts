@@ -6,16 +6,14 @@
  * (the statement guard refuses a write); a long statement checked in the guard's worker thread,
  * started from the worker entry's own bundle (tsc's files are not in the image).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
   builtEntry,
   listedTools,
-  MODULE_PROBE,
-  modulesLoaded,
+  moduleProbe,
   okToolSpanAttributes,
   onlySpan,
   rpc,
@@ -37,8 +35,7 @@ const packageJson = JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'u
   scripts: Record<string, string>;
 };
 const READY_MS = 60_000;
-const probeDir = mkdtempSync(join(tmpdir(), 'postgres-bundle-probe-'));
-const probeFile = join(probeDir, 'modules.log');
+const probe = moduleProbe();
 
 describe('the postgres service bundle (what the image runs)', () => {
   let backend: PgBackend;
@@ -50,15 +47,15 @@ describe('the postgres service bundle (what the image runs)', () => {
       built: true,
       cwd: serviceDir,
       readyTimeoutMs: READY_MS,
-      env: { ...backend.env, DATABASE_URL: backend.url, MCP_TOOLSETS: 'all', MODULE_PROBE_FILE: probeFile },
-      nodeArgs: ['--import', MODULE_PROBE],
+      env: { ...backend.env, DATABASE_URL: backend.url, MCP_TOOLSETS: 'all', ...probe.env },
+      nodeArgs: probe.nodeArgs,
     });
   }, READY_MS + 10_000);
 
   afterAll(async () => {
     await proc?.stop();
     await backend?.close();
-    rmSync(probeDir, { recursive: true, force: true });
+    probe.remove();
   });
 
   it('is what package.json names as main and start, with pg and libpg-query left to node_modules', () => {
@@ -78,8 +75,8 @@ describe('the postgres service bundle (what the image runs)', () => {
     const health = await fetch(`${proc.url}/health`);
     expect(health.status).toBe(200);
     // The probe saw pg load, so [] below means something.
-    expect(modulesLoaded(probeFile).some((line) => line.startsWith('require pg '))).toBe(true);
-    expect(modulesLoaded(probeFile).filter((line) => line.includes('libpg-query'))).toEqual([]);
+    expect(probe.loaded().some((line) => line.startsWith('require pg '))).toBe(true);
+    expect(probe.loaded().filter((line) => line.includes('libpg-query'))).toEqual([]);
   });
 
   it('traces execute_sql with a pg span under the tool span (pg required, and patched, at run time)', async () => {
@@ -102,7 +99,7 @@ describe('the postgres service bundle (what the image runs)', () => {
       'pg query span',
     );
     expect(query).toMatchObject({ parentSpanId: tool.spanId, kind: SPAN_KIND.CLIENT });
-    expect(modulesLoaded(probeFile).some((line) => line.includes('libpg-query'))).toBe(true);
+    expect(probe.loaded().some((line) => line.includes('libpg-query'))).toBe(true);
   });
 
   it('parses statements with libpg-query (its WebAssembly found beside it): a write is refused', async () => {
@@ -127,7 +124,7 @@ describe('the postgres service bundle (what the image runs)', () => {
     });
     expect(write.body).toMatchObject({ result: { isError: true } });
     expect(await backend.admin("SELECT to_regclass('bundle_probe') AS t")).toEqual([{ t: null }]);
-    const workers = modulesLoaded(probeFile).filter((line) => /sql-guard-worker/.test(line));
+    const workers = probe.loaded().filter((line) => /sql-guard-worker/.test(line));
     expect(workers.length).toBeGreaterThan(0);
     expect(workers.every((line) => line.includes(join(serviceDir, 'dist', 'sql-guard-worker.bundle.js')))).toBe(true);
   });
