@@ -5,6 +5,7 @@
  * - Only GET is ever sent, unless restarts are allowed, and then the one extra request that can be
  *   sent is `POST /containers/<full id>/restart`. The check sits on dockerode's `modem.dial`, the
  *   single path every dockerode call takes, so no code path (ours or the library's) can send more.
+ *   The one request that does not go through dockerode is /health's fixed `GET /_ping` (ping()).
  * - Every body is read as a stream with a byte cap, and every request carries the call's abort
  *   signal and an idle timeout: nothing waits or buffers without bound.
  * - Engine failures become clear MonitoringErrors (not reachable, permission denied, no such
