@@ -28,7 +28,11 @@ export class LazyDriver implements EngineDriver {
   }
 
   private driver(): Promise<EngineDriver> {
-    this.loaded ??= this.load(this.options);
+    // A load that failed fails the calls waiting for it; the next call tries again.
+    this.loaded ??= this.load(this.options).catch((error: unknown) => {
+      this.loaded = undefined;
+      throw error;
+    });
     return this.loaded;
   }
 
