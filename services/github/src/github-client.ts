@@ -1,8 +1,8 @@
 import type { Octokit as CoreOctokit } from '@octokit/core';
 import type { Octokit } from '@octokit/rest';
 
-import { GitHubError } from './github-error.js';
-import { plainGetJson } from './plain-get.js';
+import { answerTooLarge, GitHubError } from './github-error.js';
+import { plainGetJson, requestFailure } from './plain-get.js';
 import { QuotaTracker } from './quota.js';
 import { rateLimitMessage, translateRequestError } from './request-errors.js';
 
@@ -69,10 +69,7 @@ export function cappedFetch(maxBytes: number, inner: typeof fetch = fetch): type
       total += value.byteLength;
       if (total > maxBytes) {
         await reader.cancel().catch(() => undefined);
-        throw new GitHubError(
-          'UPSTREAM_FAILED',
-          `GitHub's answer is larger than GITHUB_MAX_RESPONSE_BYTES (${maxBytes} bytes); ask for less (a smaller per_page)`,
-        );
+        throw answerTooLarge(maxBytes);
       }
       chunks.push(value);
     }
@@ -283,18 +280,10 @@ export class GitHubClient {
             'user-agent': userAgent,
             'x-github-api-version': API_VERSION,
           };
-          try {
-            const answer = await plainGetJson(url, headers, signal, maxResponseBytes);
-            this.quota.observe(answer.status, answer.headers);
-            return answer;
-          } catch (error) {
-            const { status, response } = error as {
-              status?: number;
-              response?: { headers: Record<string, string | undefined> };
-            };
-            if (status !== undefined && response !== undefined) this.quota.observe(status, response.headers);
-            throw error;
-          }
+          const answer = await plainGetJson(url, headers, signal, maxResponseBytes);
+          this.quota.observe(answer.status, answer.headers);
+          if (answer.status < 200 || answer.status >= 300) throw requestFailure(answer);
+          return answer;
         },
         'core',
       );

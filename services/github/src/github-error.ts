@@ -27,6 +27,14 @@ export class GitHubError extends Error {
   }
 }
 
+/** An answer over GITHUB_MAX_RESPONSE_BYTES, refused before it is read whole. */
+export function answerTooLarge(maxBytes: number): GitHubError {
+  return new GitHubError(
+    'UPSTREAM_FAILED',
+    `GitHub's answer is larger than GITHUB_MAX_RESPONSE_BYTES (${maxBytes} bytes); ask for less (a smaller per_page)`,
+  );
+}
+
 /** Shows a caller-supplied value in a message: quoted, and cut short so a huge input cannot flood the reply. */
 export function showValue(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-import { GitHubError } from './github-error.js';
+import { answerTooLarge } from './github-error.js';
 
 export interface PlainAnswer {
   status: number;
@@ -21,12 +21,18 @@ function httpError(message: string, status: number, response?: { headers: PlainA
   return Object.assign(new Error(message), { name: 'HttpError', status, ...(response && { response }) });
 }
 
+/** A GitHub answer that is not a success, as the error Octokit would have thrown for it. */
+export function requestFailure(answer: PlainAnswer): Error {
+  return httpError(`HTTP ${answer.status}`, answer.status, { headers: answer.headers, data: answer.data });
+}
+
 /**
- * One GET with node's own HTTP client, its body read up to `maxBytes` and parsed as JSON when it is.
+ * One GET with node's own HTTP client, its body read up to `maxBytes` and parsed as JSON when it is;
+ * any status is an answer (requestFailure turns a failed one into Octokit's error).
  * For /health's GET /rate_limit only: node's fetch costs about 20 MB resident the first time it is
- * used, and Octokit's REST client more, and a health check needs neither (README "Start-up"). A
- * failure has the shape of Octokit's RequestError (name HttpError, a status, the response when
- * GitHub answered), so translateRequestError words it as it words the tools' failures.
+ * used, and Octokit's REST client more, and a health check needs neither (README "Start-up").
+ * Failures have the shape of Octokit's RequestError (name HttpError, a status, the response when
+ * GitHub answered), so translateRequestError words them as it words the tools' failures.
  */
 export function plainGetJson(
   url: URL,
@@ -43,12 +49,7 @@ export function plainGetJson(
         total += chunk.length;
         if (total > maxBytes) {
           response.destroy();
-          reject(
-            new GitHubError(
-              'UPSTREAM_FAILED',
-              `GitHub's answer is larger than GITHUB_MAX_RESPONSE_BYTES (${maxBytes} bytes); ask for less (a smaller per_page)`,
-            ),
-          );
+          reject(answerTooLarge(maxBytes));
           return;
         }
         chunks.push(chunk);
@@ -62,10 +63,7 @@ export function plainGetJson(
         } catch {
           // not JSON: GitHub's text, as Octokit keeps it
         }
-        const status = response.statusCode ?? 0;
-        const answer = { status, headers: flatHeaders(response.headers), data };
-        if (status >= 200 && status < 300) resolve(answer);
-        else reject(httpError(`HTTP ${status}`, status, { headers: answer.headers, data }));
+        resolve({ status: response.statusCode ?? 0, headers: flatHeaders(response.headers), data });
       });
     });
     request.on('error', (error) => {
