@@ -277,8 +277,42 @@ describe('fast lane: POST /mcp on a session', () => {
       headers(),
     );
     expect(events(batch.text).map((m) => m['id'])).toEqual([6, 7]);
-    const note = await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers());
-    expect(note.status).toBe(202);
+  });
+
+  it('takes notifications and responses itself: an empty 202, and notifications/cancelled stops the call', async () => {
+    const tag = 'lane-mcp-cancelled';
+    const running = post(`${svc.url}/mcp`, slowCall(21, tag, 3000), headers());
+    await expect.poll(() => svc.app.mcp.sessions.get(sid)?.active).toBe(1);
+    const cancel = await post(
+      `${svc.url}/mcp`,
+      json({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: 21, reason: 'no longer needed' },
+      }),
+      headers(),
+    );
+    expect(laneId(cancel)).toMatch(/^lane-/);
+    expect({ status: cancel.status, text: cancel.text, buffering: cancel.headers['x-accel-buffering'] }).toEqual({
+      status: 202,
+      text: '',
+      buffering: 'no',
+    });
+    await expect.poll(() => (svc.app.mcp.deps as Deps).aborted).toContain(tag);
+    // A cancelled request gets no answer: its stream ends without one.
+    expect(events((await running).text).filter((m) => 'result' in m || 'error' in m)).toEqual([]);
+    // A response to a request the server never sent is accepted and dropped, as by the SDK transport.
+    const stray = await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', id: 'never-asked', result: {} }), headers());
+    expect([stray.status, laneId(stray)]).toEqual([202, expect.stringMatching(/^lane-/)]);
+    // Not one JSON-RPC message (a notification with an id of the wrong type, a batch): the SDK's answers.
+    const bad = await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', method: 'notifications/x', id: {} }), headers());
+    const batch = await post(
+      `${svc.url}/mcp`,
+      json([{ jsonrpc: '2.0', method: 'notifications/initialized' }]),
+      headers(),
+    );
+    expect([bad.status, batch.status]).toEqual([400, 202]);
+    for (const res of [bad, batch]) expect(laneId(res)).toMatch(/^lane-/);
   });
 
   it("leaves the SDK's own refusals to it: Accept (406), protocol version (400), other sessions (404)", async () => {
@@ -307,12 +341,32 @@ describe('fast lane: POST /mcp on a session', () => {
       method: 'DELETE',
       headers: { ...headers(), 'mcp-session-id': other },
     });
-    expect(deleted.status).toBe(200);
+    expect([deleted.status, deleted.text, laneId(deleted)]).toEqual([200, '', expect.stringMatching(/^lane-/)]);
+    expect(svc.app.mcp.sessions.get(other)).toBeUndefined();
     const res = await running;
     expect(res.status).toBe(200);
     // The tool's log messages came before; no answer follows.
     expect(events(res.text).filter((m) => 'result' in m || 'error' in m)).toEqual([]);
     await expect.poll(() => (svc.app.mcp.deps as Deps).aborted).toContain(tag);
+  });
+
+  it('leaves a DELETE it cannot serve to fastify: no or unknown session, a bad version, a body', async () => {
+    const del = (extra: Record<string, string>, body?: string) =>
+      httpRequest(`${svc.url}/mcp`, { method: 'DELETE', headers: { ...headers(), ...extra }, body });
+    const { 'mcp-session-id': _sid, ...noSession } = headers();
+    const answers = [
+      await httpRequest(`${svc.url}/mcp`, { method: 'DELETE', headers: noSession }),
+      await del({ 'mcp-session-id': 'no-such-session' }),
+      await del({ 'mcp-protocol-version': '1999-01-01' }),
+      await del({ 'content-length': '2' }, '{}'),
+    ];
+    expect(answers.map((res) => res.status)).toEqual([400, 404, 400, 200]);
+    for (const res of answers) expect(laneId(res)).not.toMatch(/^lane-/);
+    // The last one, through fastify and the SDK transport, closed the session: open it again.
+    const init = await post(`${svc.url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
+    sid = init.headers['mcp-session-id'] as string;
+    const note = await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers());
+    expect(note.status).toBe(202);
   });
 
   it('survives a client that stops half-way through its body', async () => {
@@ -350,8 +404,13 @@ describe('fast lane: POST /messages on a legacy SSE session', () => {
     try {
       const url = `${svc.url}/messages?sessionId=${stream.sessionId}`;
       const headers = { 'content-type': 'application/json' };
-      await post(url, json(INITIALIZE_BODY), headers);
-      await post(url, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers);
+      // initialize and notifications/initialized: the lane hands them to the session's Protocol.
+      const init = await post(url, json(INITIALIZE_BODY), headers);
+      const note = await post(url, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), headers);
+      for (const res of [init, note]) {
+        expect([res.status, res.text, laneId(res)]).toEqual([202, 'Accepted', expect.stringMatching(/^lane-/)]);
+      }
+      await stream.waitFor(/"result":\{"protocolVersion":"2025-11-25".*"id":1\}/);
       const res = await post(
         url,
         json({

@@ -179,4 +179,71 @@ describe('one data path: the fast lane on and off give the same answers', () => 
       expect(common.accepted).toEqual({ status: 202, text: 'Accepted' });
     });
   });
+
+  describe('the messages around the calls', () => {
+    const NOTES = [
+      ['notifications/initialized', { jsonrpc: '2.0', method: 'notifications/initialized' }],
+      ['a response to a request never sent', { jsonrpc: '2.0', id: 'never-asked', result: {} }],
+      [
+        'notifications/cancelled of no call',
+        { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 99 } },
+      ],
+    ] as const;
+
+    it.each(NOTES)('on /mcp, %s: the same empty 202', async (_name, note) => {
+      const common = normalize(await post(`${on.svc.url}/mcp`, note, mcpHeaders(on), 'lane'));
+      expect(normalize(await post(`${on.svc.url}/mcp`, note, mcpHeaders(on), 'chunked'))).toEqual(common);
+      expect(normalize(await post(`${off.svc.url}/mcp`, note, mcpHeaders(off), 'lane'))).toEqual(common);
+      expect(common).toEqual({
+        status: 202,
+        headers: {
+          'content-type': undefined,
+          'cache-control': undefined,
+          'x-accel-buffering': 'no',
+          'retry-after': undefined,
+          allow: undefined,
+          'has-session-id': false,
+        },
+        body: '',
+      });
+    });
+
+    it('on /messages, a ping and a notification: the same 202, and the same answer on the stream', async () => {
+      const exchange = async (target: Target, variant: Variant, id: number) => {
+        const url = `${target.svc.url}/messages?sessionId=${target.sse.sessionId}`;
+        const headers = { 'content-type': 'application/json' };
+        const note = await post(url, { jsonrpc: '2.0', method: 'notifications/roots/list_changed' }, headers, variant);
+        const ping = await post(url, { jsonrpc: '2.0', id, method: 'ping' }, headers, variant);
+        const answer = await target.sse.waitForEvent((event) => event.data.includes(`"id":${id}`));
+        const { id: _id, ...rest } = JSON.parse(answer.data) as { id: number };
+        return [note, ping].map((res) => ({ status: res.status, text: res.text })).concat([rest as never]);
+      };
+      const common = await exchange(on, 'lane', 101);
+      expect(await exchange(on, 'chunked', 102)).toEqual(common);
+      expect(await exchange(off, 'lane', 103)).toEqual(common);
+      expect(common).toEqual([
+        { status: 202, text: 'Accepted' },
+        { status: 202, text: 'Accepted' },
+        { jsonrpc: '2.0', result: {} },
+      ]);
+    });
+
+    it('DELETE /mcp: the same 200, and the session is gone on both', async () => {
+      const deleteOne = async (target: Target) => {
+        const init = await httpRequest(`${target.svc.url}/mcp`, {
+          method: 'POST',
+          headers: MCP_POST_HEADERS,
+          body: JSON.stringify(INITIALIZE_BODY),
+        });
+        const headers = { ...mcpHeaders(target), 'mcp-session-id': init.headers['mcp-session-id'] as string };
+        const deleted = await httpRequest(`${target.svc.url}/mcp`, { method: 'DELETE', headers });
+        const after = await post(`${target.svc.url}/mcp`, CALLS[0][1], headers, 'lane');
+        return { deleted: normalize(deleted), after: normalize(after) };
+      };
+      const common = await deleteOne(on);
+      expect(await deleteOne(off)).toEqual(common);
+      expect(common.deleted).toMatchObject({ status: 200, body: '' });
+      expect(common.after).toMatchObject({ status: 404 });
+    });
+  });
 });

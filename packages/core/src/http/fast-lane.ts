@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TLSSocket } from 'node:tls';
 
+import type { JSONRPCMessage, RequestInfo } from '@modelcontextprotocol/sdk/types.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 
 import type { Identity } from '../define-tool.js';
@@ -12,24 +14,67 @@ import { admit } from './admission.js';
 import { isJsonContentType, PARSE_ERROR_MESSAGE, readJsonBody } from './json-body.js';
 import type { createRpcHandler } from './rpc-handler.js';
 import { scopeRefusal } from './scope-check.js';
-import { keepStreamAlive, sseHeaders, sseMessageEvent } from './sse-writer.js';
+import { keepStreamAlive, SSE_HEADERS, sseHeaders, sseMessageEvent } from './sse-writer.js';
 
 /**
  * The fast lane (MCP_FAST_LANE, on by default): the three POSTs that carry tool calls
- * (`/messages?sessionId=`, `/mcp` on an open session, `/rpc`) served straight from node:http,
- * before fastify builds its request, reply, child logger and hook chain. Fastify's share of a call on
- * a long-lived session was a quarter of its cost in `pnpm bench`, for routing three fixed paths.
+ * (`/messages?sessionId=`, `/mcp` on an open session, `/rpc`), and the DELETE that ends a Streamable
+ * HTTP session, served straight from node:http, before fastify builds its request, reply, child
+ * logger and hook chain. Fastify's share of a call on a long-lived session was a quarter of its cost
+ * in `pnpm bench`, for routing three fixed paths.
  *
  * The lane takes a request only when every check passes on its headers (the same `admit` as the
  * fastify hook, a known session of this identity, a JSON body of a known length within the limit);
  * anything else falls through to fastify untouched, which answers it as before. Once it has read a
- * body, the lane answers the common message itself (a tools/call, or any /rpc body) and hands the
- * rest to the same SDK transport calls the fastify routes make. With MCP_FAST_LANE=false every
- * request takes the fastify path; the test suites run both ways and compare the answers.
+ * body, the lane answers the common messages itself (a tools/call, any /rpc body, and on a session
+ * what the SDK transports do with no more than a hand-over to the Protocol: any message on the
+ * legacy transport, a notification or response on /mcp) and hands the rest to the same SDK
+ * transport calls the fastify routes make. With MCP_FAST_LANE=false every request takes the fastify
+ * path; the test suites run both ways and compare the answers.
  */
 export type Lane = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+/**
+ * The request information a transport hands its Protocol with a message (what the legacy SSE
+ * transport's handlePostMessage builds), its URL made only when a handler reads it: only requests
+ * get it, and the core's own handlers never look. A class, so that the getter is on the prototype
+ * rather than defined on each object.
+ */
+class LaneRequestInfo implements RequestInfo {
+  private fullUrl: URL | undefined | null = null;
+  readonly headers: IncomingMessage['headers'];
+  constructor(private readonly req: IncomingMessage) {
+    this.headers = req.headers;
+  }
+  get url(): URL | undefined {
+    if (this.fullUrl === null) {
+      const { req } = this;
+      const host = req.headers.host;
+      const scheme = req.socket instanceof TLSSocket ? 'https' : 'http';
+      this.fullUrl = host && req.url ? new URL(req.url, `${scheme}://${host}`) : undefined;
+    }
+    return this.fullUrl;
+  }
+}
+
+/**
+ * Hands one message, already checked against the SDK's JSONRPCMessageSchema (isJsonRpcMessage), to
+ * the session's Protocol through the transport's `onmessage` (the Transport interface's way in),
+ * which is what the SDK transports do once they have parsed a body: it skips their second parse of
+ * the same message, and the legacy transport's URL and content-type parsing.
+ */
+function handToProtocol(session: SseSession | StreamableHttpSession, message: JSONRPCMessage, req: IncomingMessage) {
+  session.transport.onmessage?.(message, { requestInfo: new LaneRequestInfo(req) });
+}
+
+/** One message that is not a request (no method with an id): a notification or a response. */
+const isNotRequest = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && !Array.isArray(body) && !('method' in body && 'id' in body);
+
+/** The 202 with no body the SDK's Streamable HTTP transport answers a POST of no requests with. */
+const NO_CONTENT_HEADERS = { 'x-accel-buffering': SSE_HEADERS['x-accel-buffering'] };
 
 export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRpcHandler>): Lane {
   const { config } = state;
@@ -60,14 +105,9 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
     else sendFailure(res, httpFailure('INTERNAL', 'Internal error'), requestId);
   };
 
-  /** Headers every lane request must pass; the identity, or undefined to leave it to fastify. */
-  const admitted = (req: IncomingMessage): Identity | undefined => {
+  /** The gate every lane request passes (fastify's guard hook): the identity, or undefined. */
+  const gated = (req: IncomingMessage): Identity | undefined => {
     const { headers } = req;
-    if (!isJsonContentType(headers['content-type'])) return undefined;
-    const length = Number(headers['content-length']);
-    // Chunked bodies and empty ones keep fastify's handling (limit while streaming, "no body").
-    if (!(length > 0 && length <= config.MCP_BODY_LIMIT) || headers['transfer-encoding'] !== undefined)
-      return undefined;
     const admission = admit(state, headers, { path: req.url ?? '' });
     // A token that needs I/O to check (an external JWT not seen yet) goes to fastify, which waits.
     if (admission instanceof Promise) {
@@ -79,6 +119,17 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
     // fastify works out.
     if (config.MCP_TRUST_PROXY && !admission.identity.authenticated) return undefined;
     return admission.identity;
+  };
+
+  /** Headers every lane POST must pass; the identity, or undefined to leave it to fastify. */
+  const admitted = (req: IncomingMessage): Identity | undefined => {
+    const { headers } = req;
+    if (!isJsonContentType(headers['content-type'])) return undefined;
+    const length = Number(headers['content-length']);
+    // Chunked bodies and empty ones keep fastify's handling (limit while streaming, "no body").
+    if (!(length > 0 && length <= config.MCP_BODY_LIMIT) || headers['transfer-encoding'] !== undefined)
+      return undefined;
+    return gated(req);
   };
 
   /** 403 insufficient_scope for an OAuth token that lacks a called tool's scope. */
@@ -100,8 +151,10 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
         return;
       }
       if (!isJsonRpcMessage(body)) return sendFailure(res, httpFailure('INVALID_REQUEST', NOT_ONE_MESSAGE), requestId);
-      res.setHeader('x-request-id', requestId);
-      session.transport.handlePostMessage(req, res, body).catch(failed(res, requestId));
+      // Any other message (initialize, notifications/initialized, a response to a server request):
+      // what the SDK transport's handlePostMessage does with a body it has parsed.
+      handToProtocol(session, body as JSONRPCMessage, req);
+      res.writeHead(202, { 'x-request-id': requestId }).end('Accepted');
     });
   };
 
@@ -114,6 +167,14 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
     readJsonBody(req, (body, error) => {
       if (error !== undefined) return sendFailure(res, parseFailure, requestId);
       if (refused(res, session.identity, '/mcp', body, requestId)) return;
+      if (isNotRequest(body) && isJsonRpcMessage(body)) {
+        // A notification (notifications/initialized, cancelled) or a response to a server request:
+        // 202 and no body, as the SDK transport answers a POST without requests.
+        session.lastSeen = Date.now();
+        handToProtocol(session, body as JSONRPCMessage, req);
+        res.writeHead(202, { ...NO_CONTENT_HEADERS, 'x-request-id': requestId }).end();
+        return;
+      }
       trackRequest(session, res, false);
       res.setHeader('x-request-id', requestId);
       if (!isToolCallMessage(body)) {
@@ -213,10 +274,47 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
     });
   };
 
+  /**
+   * DELETE /mcp of a session: closed, then 200 with no body, as the SDK transport answers it (the
+   * session's engine, its running calls and its table entry go with the transport's close).
+   */
+  const deleteSession = (res: ServerResponse, session: StreamableHttpSession, requestId: string): void => {
+    session.transport.close().then(
+      () => {
+        res.writeHead(200, { ...NO_CONTENT_HEADERS, 'x-request-id': requestId }).end();
+      },
+      failed(res, requestId),
+    );
+  };
+
+  /** The open Streamable HTTP session a request names, if the lane may serve it; else undefined. */
+  const streamableSession = (req: IncomingMessage, identity: Identity): StreamableHttpSession | undefined => {
+    const id = req.headers['mcp-session-id'];
+    return findSession(state.sessions, typeof id === 'string' ? id : undefined, 'streamable-http', identity);
+  };
+
+  /** A protocol version header the SDK transport accepts (absent means its default). */
+  const knownVersion = (req: IncomingMessage): boolean => {
+    const version = req.headers['mcp-protocol-version'];
+    return version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(version as string);
+  };
+
   /** Serves the request and returns its id, or returns undefined to leave it to fastify. */
   const take = (req: IncomingMessage, res: ServerResponse): string | undefined => {
-    if (req.method !== 'POST') return undefined;
     const url = req.url ?? '';
+    if (req.method === 'DELETE') {
+      if (url !== '/mcp' || config.MCP_STATELESS || !knownVersion(req)) return undefined;
+      const { headers } = req;
+      // A DELETE with a body is odd enough to leave to fastify.
+      if (headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) !== 0) return undefined;
+      const identity = gated(req);
+      const session = identity && streamableSession(req, identity);
+      if (!session) return undefined;
+      const requestId = requestIdOf(req);
+      deleteSession(res, session, requestId);
+      return requestId;
+    }
+    if (req.method !== 'POST') return undefined;
     if (url === '/rpc') {
       const identity = admitted(req);
       if (!identity) return undefined;
@@ -226,16 +324,12 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
     }
     if (url === '/mcp') {
       if (config.MCP_STATELESS) return undefined;
-      const { headers } = req;
-      const accept = headers.accept;
-      const version = headers['mcp-protocol-version'];
+      const accept = req.headers.accept;
       // The SDK transport's own checks (406, 400 on an unknown version) stay with it.
       if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
-      if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version as string)) return undefined;
+      if (!knownVersion(req)) return undefined;
       const identity = admitted(req);
-      if (!identity) return undefined;
-      const id = headers['mcp-session-id'];
-      const session = findSession(state.sessions, typeof id === 'string' ? id : undefined, 'streamable-http', identity);
+      const session = identity && streamableSession(req, identity);
       if (!session) return undefined;
       const requestId = requestIdOf(req);
       streamable(req, res, session, requestId);

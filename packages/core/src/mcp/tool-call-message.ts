@@ -44,7 +44,28 @@ export function isToolCallMessage(message: unknown): message is ToolCallMessage 
  * JSON-RPC error first, as on every other endpoint (found by the JSON-RPC fuzz suite).
  */
 export function isJsonRpcMessage(message: unknown): boolean {
-  return JSONRPCMessageSchema.safeParse(message).success;
+  return isPlainRequestOrNotification(message) || JSONRPCMessageSchema.safeParse(message).success;
+}
+
+const REQUEST_KEYS: ReadonlySet<string> = new Set(['jsonrpc', 'id', 'method', 'params']);
+
+/**
+ * The messages a session opens and runs with (initialize, notifications/initialized, ping,
+ * tools/list), recognised without the schema: a request or a notification with no other member,
+ * params an object without `_meta`. True only where JSONRPCMessageSchema accepts too (the
+ * schema's union of strict objects, whose failed branches cost more than the check); anything
+ * else is the schema's to judge. test/tool-call-message.test.ts holds the two to agreement.
+ */
+function isPlainRequestOrNotification(message: unknown): boolean {
+  if (!isPlainObject(message) || message['jsonrpc'] !== '2.0' || typeof message['method'] !== 'string') return false;
+  for (const key in message) if (!REQUEST_KEYS.has(key)) return false;
+  if ('id' in message) {
+    const id = message['id'];
+    if (!(typeof id === 'string' || Number.isSafeInteger(id))) return false;
+  }
+  if (!('params' in message)) return true;
+  const params = message['params'];
+  return isPlainObject(params) && !('_meta' in params);
 }
 
 /** The refusal of a /messages body that is not one JSON-RPC message (batches included: the legacy transport takes none). */
