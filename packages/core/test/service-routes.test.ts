@@ -19,6 +19,17 @@ const withRoutes = defineService({
       if (token !== 'signed') return reply.code(401).send({ error: 'bad token' });
       return { identity: request.identity.id };
     });
+    // The gate finds each route's access however the route is declared.
+    app.get('/pages/:name', { config: { access: 'public' } }, (request) => ({ page: request.params }));
+    app.get('/both', { config: { access: 'public' } }, () => ({ method: 'GET' }));
+    app.post('/both', () => ({ method: 'POST' }));
+    void app.register(
+      async (scope) => {
+        scope.get('/open', { config: { access: 'public' } }, () => ({ prefixed: true }));
+        scope.get('/closed', () => ({ prefixed: true }));
+      },
+      { prefix: '/p' },
+    );
   },
 });
 
@@ -48,6 +59,21 @@ describe("a service's own routes (ServiceDefinition.routes)", () => {
     expect((await httpRequest(`${svc.url}/`, { headers: { host: 'evil.example.com' } })).status).toBe(403);
     expect((await httpRequest(`${svc.url}/events?token=forged`)).status).toBe(401);
     expect((await httpRequest(`${svc.url}/events?token=signed`)).json).toEqual({ identity: 'anonymous' });
+  });
+
+  it('keep their access however they are declared: with parameters, per method, under a prefix', async () => {
+    const status = async (path: string, method = 'GET', headers: Record<string, string> = {}) =>
+      (await httpRequest(`${svc.url}${path}`, { method, headers })).status;
+    expect(await status('/pages/a')).toBe(200);
+    expect(await status('/pages/a', 'GET', { authorization: 'Bearer nope' })).toBe(401);
+    expect([await status('/both'), await status('/both', 'POST'), await status('/both', 'POST', key)]).toEqual([
+      200, 401, 200,
+    ]);
+    expect([await status('/p/open'), await status('/p/closed'), await status('/p/closed', 'GET', key)]).toEqual([
+      200, 401, 200,
+    ]);
+    // Not a route: the gate still asks for the key before the 404.
+    expect([await status('/api/calls/'), await status('/nowhere', 'GET', key)]).toEqual([401, 404]);
   });
 
   it('leave the MCP endpoints as they are', async () => {
