@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TLSSocket } from 'node:tls';
 
 import type { JSONRPCMessage, RequestInfo } from '@modelcontextprotocol/sdk/types.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
@@ -52,7 +51,8 @@ class LaneRequestInfo implements RequestInfo {
     if (this.fullUrl === null) {
       const { req } = this;
       const host = req.headers.host;
-      const scheme = req.socket instanceof TLSSocket ? 'https' : 'http';
+      // What `instanceof TLSSocket` tells, without importing node:tls into every service.
+      const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
       this.fullUrl = host && req.url ? new URL(req.url, `${scheme}://${host}`) : undefined;
     }
     return this.fullUrl;
