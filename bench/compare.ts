@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -48,7 +49,8 @@ if (
   process.exit(2);
 }
 
-const pinning = pinCpus(true, 2);
+// Pinned as `pnpm bench` pins: server and load generator on CPUs of their own where there are two.
+const pinning = pinCpus(true, availableParallelism());
 const settings = { concurrency: 32, warmupMs: 1000, durationMs: Number(values.seconds) * 1000, sliceMs: 500 };
 const paths = { sse: '/sse', mcp: '/mcp', rpc: '/rpc' };
 const ratios = new Map<string, { rps: number[]; cpu: number[] }>();
