@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 
 import { buildApp, loadConfig } from '@mcp-sse/core';
@@ -15,6 +16,7 @@ import {
   type StartedService,
   startService,
 } from '../../testing/src/index.js';
+import { SSE_HEAD_HOLD_MS } from '../src/http/sse-writer.js';
 import { echoService } from './helpers/echo-service.js';
 
 /**
@@ -389,6 +391,96 @@ describe('fast lane: POST /mcp on a session', () => {
     await hangUp(`${svc.url}/mcp`, headers(), slowCall(9, tag), 150);
     await expect.poll(() => (svc.app.mcp.deps as Deps).aborted).toContain(tag);
     await expect.poll(() => svc.app.mcp.sessions.get(sid)?.active).toBe(0);
+  });
+});
+
+describe("fast lane: the head of a tool call's SSE answer", () => {
+  let svc: StartedService;
+  let sid: string;
+  beforeAll(async () => {
+    svc = await startService(echoService, { env: { ...LANE, MCP_SSE_HEARTBEAT_MS: '100' } });
+    const init = await post(`${svc.url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
+    sid = init.headers['mcp-session-id'] as string;
+    for (const message of [
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      // The slow tool logs at info and debug: at emergency it sends nothing until its answer.
+      { jsonrpc: '2.0', id: 'level', method: 'logging/setLevel', params: { level: 'emergency' } },
+    ]) {
+      const res = await post(`${svc.url}/mcp`, json(message), headers());
+      expect(res.status).toBeLessThan(300);
+    }
+  });
+  afterAll(async () => svc.close());
+  const headers = () => ({ ...MCP_POST_HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  const silentCall = (id: number, ms: number) =>
+    json({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { ms, steps: 1 } } });
+
+  /** The chunks a raw socket reads for one POST, until the chunked answer's last chunk. */
+  function readChunks(body: string): Promise<string[]> {
+    const { port } = new URL(svc.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      const chunks: string[] = [];
+      socket.on('error', reject);
+      socket.on('data', (data: Buffer) => {
+        chunks.push(data.toString('utf8'));
+        if (chunks.join('').endsWith('\r\n0\r\n\r\n')) {
+          socket.destroy();
+          resolve(chunks);
+        }
+      });
+      const head = Object.entries({
+        ...headers(),
+        host: `127.0.0.1:${port}`,
+        'content-length': Buffer.byteLength(body),
+      })
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
+      socket.write(`POST /mcp HTTP/1.1\r\n${head}\r\n${body}`);
+    });
+  }
+
+  it('goes out with the answer of a call that waits on I/O for less than SSE_HEAD_HOLD_MS', async () => {
+    // A call that ends on a later turn of the event loop (a timer here, a query in postgres): the
+    // head written on its own would reach this socket as a chunk of its own, long before the answer.
+    for (const [id, ms] of [
+      [31, 5],
+      [32, 20],
+      [33, Math.floor(SSE_HEAD_HOLD_MS / 2)],
+    ] as const) {
+      const chunks = await readChunks(silentCall(id, ms));
+      expect(chunks[0]).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(chunks[0]).toContain(`"id":${id},"result":{`);
+      expect(chunks[0]).toContain('\r\n0\r\n\r\n');
+    }
+  });
+
+  it('goes out after SSE_HEAD_HOLD_MS while a silent call runs, then keepalives, then the answer', async () => {
+    const arrivals: Array<{ what: 'head' | 'data'; text: string; active: number | undefined }> = [];
+    const active = () => svc.app.mcp.sessions.get(sid)?.active;
+    const body = silentCall(34, 1500);
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${svc.url}/mcp`, {
+        method: 'POST',
+        headers: { ...headers(), 'content-length': String(Buffer.byteLength(body)) },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        arrivals.push({ what: 'head', text: String(res.statusCode), active: active() });
+        res.setEncoding('utf8');
+        res.on('data', (text: string) => arrivals.push({ what: 'data', text, active: active() }));
+        res.on('end', () => resolve());
+      });
+      req.end(body);
+    });
+    // The head while the call still ran, keepalive comments while it ran, the answer last.
+    expect(arrivals[0]).toEqual({ what: 'head', text: '200', active: 1 });
+    const text = arrivals
+      .slice(1)
+      .map((arrival) => arrival.text)
+      .join('');
+    expect(text).toMatch(/^(: keepalive\n\n)+event: message\ndata: \{"jsonrpc":"2\.0","id":34,"result":\{/);
+    expect(arrivals.filter((arrival) => arrival.text.includes(': keepalive')).every((a) => a.active === 1)).toBe(true);
   });
 });
 

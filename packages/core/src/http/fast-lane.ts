@@ -13,7 +13,7 @@ import { admit } from './admission.js';
 import { isJsonContentType, PARSE_ERROR_MESSAGE, readJsonBody } from './json-body.js';
 import type { createRpcHandler } from './rpc-handler.js';
 import { scopeRefusal } from './scope-check.js';
-import { keepStreamAlive, SSE_HEADERS, sseHeaders, sseMessageEvent } from './sse-writer.js';
+import { keepStreamAlive, SSE_HEAD_HOLD_MS, SSE_HEADERS, sseHeaders, sseMessageEvent } from './sse-writer.js';
 
 /**
  * The fast lane (MCP_FAST_LANE, on by default): the three POSTs that carry tool calls
@@ -182,8 +182,10 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
         return;
       }
       // The answer is an SSE response with the call's notifications and then its result, as the SDK
-      // transport writes it. The head is held back until the first message or the next turn of the
-      // event loop, so that a call that finishes at once goes out in one write.
+      // transport writes it. The head is held back until the first message, or SSE_HEAD_HOLD_MS for a
+      // call that sends none, so that a call that ends within it goes out in one write: the head sent
+      // on its own was a write system call and a wake-up of the client per call, and held for a turn
+      // of the event loop only, it went out on its own for every call that waits on I/O (a query).
       let started = false;
       let stopKeepalive: (() => void) | undefined;
       const start = () => {
@@ -197,7 +199,16 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
         start();
         state.limitStream(res);
       };
+      const hold = setTimeout(() => {
+        if (res.writableEnded || res.destroyed) return;
+        if (!started) {
+          stream();
+          res.flushHeaders();
+        }
+        stopKeepalive = keepStreamAlive(res, heartbeatMs);
+      }, SSE_HEAD_HOLD_MS);
       const finish = (last?: string) => {
+        clearTimeout(hold);
         stopKeepalive?.();
         if (res.writableEnded || res.destroyed) return;
         start();
@@ -222,12 +233,6 @@ export function createFastLane(state: CoreState, rpc: ReturnType<typeof createRp
       res.once('close', () => {
         // A client that hangs up before the answer cancels the call.
         if (!res.writableEnded) cancel();
-      });
-      setImmediate(() => {
-        if (res.writableEnded || res.destroyed) return;
-        stream();
-        res.flushHeaders();
-        stopKeepalive = keepStreamAlive(res, heartbeatMs);
       });
     });
   };

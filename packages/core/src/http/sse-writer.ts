@@ -33,6 +33,14 @@ export function sseMessageEvent(message: JSONRPCMessage): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
 
+/**
+ * How long the fast lane holds back the head of a tool call's SSE answer while the call sends
+ * nothing: a call that ends within it is answered in one write. Far below any client's or proxy's
+ * read timeout (LiteLLM 60 s, nginx 60 s), and short enough that a long call's client sees the
+ * head, then keepalives, as it would from the SDK transport.
+ */
+export const SSE_HEAD_HOLD_MS = 100;
+
 /** The comment frame that keeps a quiet stream open through proxies (clients ignore comments). */
 export const SSE_KEEPALIVE = ': keepalive\n\n';
 
