@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { measureGroup, median } from './src/measure.js';
 import { pinCpus } from './src/processes.js';
 import { coreEnv, echoCall, nodeServer, type SectionContext } from './src/sections/core.js';
-import { perCallWorker, sessionWorker, type Target } from './src/targets.js';
+import { CORE_PATHS, perCallWorker, sessionWorker, type Target } from './src/targets.js';
 
 /**
  * This tree's core against another checkout's (an older commit in a worktree), head to head: the two
@@ -52,7 +52,6 @@ if (
 // Pinned as `pnpm bench` pins: server and load generator on CPUs of their own where there are two.
 const pinning = pinCpus(true, availableParallelism());
 const settings = { concurrency: 32, warmupMs: 1000, durationMs: Number(values.seconds) * 1000, sliceMs: 500 };
-const paths = { sse: '/sse', mcp: '/mcp', rpc: '/rpc' };
 const ratios = new Map<string, { rps: number[]; cpu: number[] }>();
 process.once('SIGINT', () => process.exit(130));
 
@@ -70,7 +69,7 @@ for (let run = 1; run <= runs; run++) {
         transport,
         shape,
         start: nodeServer(ctx, name!, 'bench/src/serve-core.ts', coreEnv),
-        createWorker: (shape === 'per-call' ? perCallWorker : sessionWorker)(transport, paths, echoCall),
+        createWorker: (shape === 'per-call' ? perCallWorker : sessionWorker)(transport, CORE_PATHS, echoCall),
       };
     });
     const [before, now] = await measureGroup(group, settings);

@@ -36,6 +36,9 @@ export interface Paths {
   rpc: string;
 }
 
+/** Where every service built on the core serves its transports. */
+export const CORE_PATHS: Paths = { sse: '/sse', mcp: '/mcp', rpc: '/rpc' };
+
 const connection = (origin: string, stream = false): Client =>
   new Client(origin, {
     pipelining: 1,

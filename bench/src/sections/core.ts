@@ -1,5 +1,5 @@
 import { freePort, type Pinning, startServer } from '../processes.js';
-import { perCallWorker, requestWorker, sessionWorker, type Target, type ToolCall } from '../targets.js';
+import { CORE_PATHS, perCallWorker, requestWorker, sessionWorker, type Target, type ToolCall } from '../targets.js';
 
 /**
  * The trivial `echo` tool over the core's /sse, /mcp and /rpc, next to the ceiling (bare node:http
@@ -70,7 +70,6 @@ export function coreTargets(ctx: SectionContext): Target[][] {
   const core = nodeServer(ctx, 'core', 'bench/src/serve-core.ts', coreEnv);
   const sdk = nodeServer(ctx, 'sdk', 'bench/src/serve-sdk.ts');
   const echo = nodeServer(ctx, 'echo', 'bench/src/serve-echo.ts');
-  const paths = { sse: '/sse', mcp: '/mcp', rpc: '/rpc' };
   return [
     [
       {
@@ -89,7 +88,7 @@ export function coreTargets(ctx: SectionContext): Target[][] {
         transport: 'rpc',
         shape: 'request',
         start: core,
-        createWorker: requestWorker('/rpc', echoCall),
+        createWorker: requestWorker(CORE_PATHS.rpc, echoCall),
       },
     ],
     ...(['session', 'per-call'] as const).flatMap((shape): Target[][] => {
@@ -103,7 +102,7 @@ export function coreTargets(ctx: SectionContext): Target[][] {
             transport: 'sse',
             shape,
             start: core,
-            createWorker: worker('sse', paths, echoCall),
+            createWorker: worker('sse', CORE_PATHS, echoCall),
           },
           {
             id: `sdk/sse/${shape}`,
@@ -112,7 +111,7 @@ export function coreTargets(ctx: SectionContext): Target[][] {
             transport: 'sse',
             shape,
             start: sdk,
-            createWorker: worker('sse', paths, echoCall),
+            createWorker: worker('sse', CORE_PATHS, echoCall),
           },
         ],
         [
@@ -123,7 +122,7 @@ export function coreTargets(ctx: SectionContext): Target[][] {
             transport: 'streamable-http',
             shape,
             start: core,
-            createWorker: worker('streamable-http', paths, echoCall),
+            createWorker: worker('streamable-http', CORE_PATHS, echoCall),
           },
           {
             id: `sdk/streamable-http/${shape}`,
@@ -132,7 +131,7 @@ export function coreTargets(ctx: SectionContext): Target[][] {
             transport: 'streamable-http',
             shape,
             start: sdk,
-            createWorker: worker('streamable-http', paths, echoCall),
+            createWorker: worker('streamable-http', CORE_PATHS, echoCall),
           },
         ],
       ];

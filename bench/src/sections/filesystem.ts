@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { serviceMain } from '../processes.js';
-import { sessionWorker, type Target, type ToolCall } from '../targets.js';
+import { CORE_PATHS, sessionWorker, type Target, type ToolCall } from '../targets.js';
 import { coreEnv, processServer, type SectionContext } from './core.js';
 
 /**
@@ -83,7 +83,6 @@ export function filesystemTargets(ctx: SectionContext): FilesystemSection {
       30_000,
     );
   const section = 'filesystem';
-  const paths = { sse: '/sse', mcp: '/mcp', rpc: '/rpc' };
   return {
     groups: [
       [
@@ -94,7 +93,7 @@ export function filesystemTargets(ctx: SectionContext): FilesystemSection {
           transport: 'sse',
           shape: 'session',
           start: ours,
-          createWorker: sessionWorker('sse', paths, call),
+          createWorker: sessionWorker('sse', CORE_PATHS, call),
         },
         {
           id: 'supergateway/sse/session',
@@ -103,7 +102,7 @@ export function filesystemTargets(ctx: SectionContext): FilesystemSection {
           transport: 'sse',
           shape: 'session',
           start: viaGateway('sse'),
-          createWorker: sessionWorker('sse', paths, call),
+          createWorker: sessionWorker('sse', CORE_PATHS, call),
         },
       ],
       [
@@ -114,7 +113,7 @@ export function filesystemTargets(ctx: SectionContext): FilesystemSection {
           transport: 'streamable-http',
           shape: 'session',
           start: ours,
-          createWorker: sessionWorker('streamable-http', paths, call),
+          createWorker: sessionWorker('streamable-http', CORE_PATHS, call),
         },
         {
           id: 'supergateway/streamable-http/session',
@@ -123,7 +122,7 @@ export function filesystemTargets(ctx: SectionContext): FilesystemSection {
           transport: 'streamable-http',
           shape: 'session',
           start: viaGateway('streamableHttp'),
-          createWorker: sessionWorker('streamable-http', paths, call),
+          createWorker: sessionWorker('streamable-http', CORE_PATHS, call),
         },
       ],
     ],

@@ -5,7 +5,7 @@ import pg from 'pg';
 
 import type { Worker } from '../load.js';
 import { serviceMain } from '../processes.js';
-import { requestWorker, sessionWorker, type Target, type ToolCall } from '../targets.js';
+import { CORE_PATHS, requestWorker, sessionWorker, type Target, type ToolCall } from '../targets.js';
 import { coreEnv, processServer, type SectionContext } from './core.js';
 
 /**
@@ -83,7 +83,6 @@ export async function postgresTargets(ctx: SectionContext): Promise<PostgresSect
     };
   };
   const section = 'postgres';
-  const paths = { sse: '/sse', mcp: '/mcp', rpc: '/rpc' };
   return {
     groups: [
       [
@@ -102,7 +101,7 @@ export async function postgresTargets(ctx: SectionContext): Promise<PostgresSect
           transport: 'streamable-http',
           shape: 'session',
           start: service,
-          createWorker: sessionWorker('streamable-http', paths, call),
+          createWorker: sessionWorker('streamable-http', CORE_PATHS, call),
         },
         {
           id: 'postgres/rpc/request',
@@ -111,7 +110,7 @@ export async function postgresTargets(ctx: SectionContext): Promise<PostgresSect
           transport: 'rpc',
           shape: 'request',
           start: service,
-          createWorker: requestWorker('/rpc', call),
+          createWorker: requestWorker(CORE_PATHS.rpc, call),
         },
       ],
     ],

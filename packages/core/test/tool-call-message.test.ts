@@ -2,7 +2,7 @@ import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { isJsonRpcMessage } from '../src/mcp/tool-call-message.js';
+import { isJsonRpcMessage, isNotRequest } from '../src/mcp/tool-call-message.js';
 
 /**
  * isJsonRpcMessage recognises plain requests and notifications without the SDK's schema: it must
@@ -94,5 +94,25 @@ describe('isJsonRpcMessage', () => {
     ];
     expect(cases.map(isJsonRpcMessage)).toEqual(cases.map(schemaAccepts));
     expect(cases.filter(isJsonRpcMessage)).toHaveLength(7);
+  });
+});
+
+describe('isNotRequest', () => {
+  it('is true exactly for an object without both a method and an id, whatever the schema says of it', () => {
+    const cases: Array<[unknown, boolean]> = [
+      [{ jsonrpc: '2.0', method: 'notifications/initialized' }, true],
+      [{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } }, true],
+      [{ jsonrpc: '2.0', id: 1, result: {} }, true],
+      [{ jsonrpc: '2.0', id: 'x', error: { code: -1, message: 'no' } }, true],
+      [{ jsonrpc: '2.0', id: 1, method: 'ping' }, false],
+      // an id of any value still makes a request: the schema, not this, judges it
+      [{ jsonrpc: '2.0', id: null, method: 'ping' }, false],
+      [{ jsonrpc: '2.0', id: undefined, method: 'ping' }, false],
+      [[{ jsonrpc: '2.0', method: 'notifications/initialized' }], false],
+      [null, false],
+      ['{"jsonrpc":"2.0"}', false],
+      [7, false],
+    ];
+    expect(cases.map(([value]) => isNotRequest(value))).toEqual(cases.map(([, expected]) => expected));
   });
 });

@@ -5,7 +5,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 
 import type { Identity } from '../define-tool.js';
 import { type HttpFailure, httpFailure } from '../errors.js';
-import { isJsonRpcMessage, isToolCallMessage, NOT_ONE_MESSAGE } from '../mcp/tool-call-message.js';
+import { isJsonRpcMessage, isNotRequest, isToolCallMessage, NOT_ONE_MESSAGE } from '../mcp/tool-call-message.js';
 import type { SseSession, StreamableHttpSession } from '../sessions/session.js';
 import { findSession, trackRequest } from '../sessions/session.js';
 import type { CoreState } from '../state.js';
@@ -68,10 +68,6 @@ class LaneRequestInfo implements RequestInfo {
 function handToProtocol(session: SseSession | StreamableHttpSession, message: JSONRPCMessage, req: IncomingMessage) {
   session.transport.onmessage?.(message, { requestInfo: new LaneRequestInfo(req) });
 }
-
-/** One message that is not a request (no method with an id): a notification or a response. */
-const isNotRequest = (body: unknown): boolean =>
-  typeof body === 'object' && body !== null && !Array.isArray(body) && !('method' in body && 'id' in body);
 
 /** The 202 with no body the SDK's Streamable HTTP transport answers a POST of no requests with. */
 const NO_CONTENT_HEADERS = { 'x-accel-buffering': SSE_HEADERS['x-accel-buffering'] };

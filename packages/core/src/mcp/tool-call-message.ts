@@ -15,6 +15,10 @@ export interface ToolCallMessage {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** One message that is not a request (no method with an id): a notification or a response, if anything. */
+export const isNotRequest = (message: unknown): boolean =>
+  isPlainObject(message) && !('method' in message && 'id' in message);
+
 /** A JSON-RPC request id as MCP allows it: a string or an integer. */
 export const isRequestId = (value: unknown): value is string | number =>
   typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
