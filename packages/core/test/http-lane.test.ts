@@ -43,6 +43,24 @@ function post(url: string, body: string, headers: Record<string, string>, chunke
 
 const laneId = (res: RawResponse) => String(res.headers['x-request-id']);
 
+/** The headers of a POST /mcp on an open Streamable HTTP session. */
+const sessionHeaders = (sid: string) => ({
+  ...MCP_POST_HEADERS,
+  'mcp-session-id': sid,
+  'mcp-protocol-version': '2025-11-25',
+});
+
+/** Opens a Streamable HTTP session (initialize, notifications/initialized, then `more`); its id. */
+async function openMcpSession(url: string, ...more: object[]): Promise<string> {
+  const init = await post(`${url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
+  const sid = init.headers['mcp-session-id'] as string;
+  for (const message of [{ jsonrpc: '2.0', method: 'notifications/initialized' }, ...more]) {
+    const res = await post(`${url}/mcp`, json(message), sessionHeaders(sid));
+    expect(res.status).toBeLessThan(300);
+  }
+  return sid;
+}
+
 /** Sends `body` (all of it, or only `partial` of it) with its full Content-Length, then hangs up after `ms`. */
 function hangUp(url: string, headers: Record<string, string>, body: string, ms: number, partial?: string) {
   return new Promise<void>((resolve) => {
@@ -193,15 +211,10 @@ describe('fast lane: POST /mcp on a session', () => {
   let sid: string;
   beforeAll(async () => {
     svc = await startService(echoService, { env: { ...LANE, MCP_SSE_HEARTBEAT_MS: '100' } });
-    const init = await post(`${svc.url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
-    sid = init.headers['mcp-session-id'] as string;
-    await post(`${svc.url}/mcp`, json({ jsonrpc: '2.0', method: 'notifications/initialized' }), {
-      ...MCP_POST_HEADERS,
-      'mcp-session-id': sid,
-    });
+    sid = await openMcpSession(svc.url);
   });
   afterAll(async () => svc.close());
-  const headers = () => ({ ...MCP_POST_HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  const headers = () => sessionHeaders(sid);
   const events = (text: string) =>
     parseSseEvents(text)
       .filter((event) => event.event === 'message')
@@ -399,19 +412,16 @@ describe("fast lane: the head of a tool call's SSE answer", () => {
   let sid: string;
   beforeAll(async () => {
     svc = await startService(echoService, { env: { ...LANE, MCP_SSE_HEARTBEAT_MS: '100' } });
-    const init = await post(`${svc.url}/mcp`, json(INITIALIZE_BODY), MCP_POST_HEADERS);
-    sid = init.headers['mcp-session-id'] as string;
-    for (const message of [
-      { jsonrpc: '2.0', method: 'notifications/initialized' },
-      // The slow tool logs at info and debug: at emergency it sends nothing until its answer.
-      { jsonrpc: '2.0', id: 'level', method: 'logging/setLevel', params: { level: 'emergency' } },
-    ]) {
-      const res = await post(`${svc.url}/mcp`, json(message), headers());
-      expect(res.status).toBeLessThan(300);
-    }
+    // The slow tool logs at info and debug: at emergency it sends nothing until its answer.
+    sid = await openMcpSession(svc.url, {
+      jsonrpc: '2.0',
+      id: 'level',
+      method: 'logging/setLevel',
+      params: { level: 'emergency' },
+    });
   });
   afterAll(async () => svc.close());
-  const headers = () => ({ ...MCP_POST_HEADERS, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-11-25' });
+  const headers = () => sessionHeaders(sid);
   const silentCall = (id: number, ms: number) =>
     json({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'slow', arguments: { ms, steps: 1 } } });
 

@@ -15,7 +15,7 @@ export interface ToolCallMessage {
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-/** One message that is not a request (no method with an id): a notification or a response, if anything. */
+/** Not a request (no method with an id): a notification or a response, if it is a message at all. */
 export const isNotRequest = (message: unknown): boolean =>
   isPlainObject(message) && !('method' in message && 'id' in message);
 
