@@ -186,7 +186,7 @@ if (memory?.figures) {
 }
 if (startup?.figures) {
   log('');
-  log('[startup] (targets: cold start < 500 ms, idle RSS < 80 MB)');
+  log('[startup] (targets: cold start < 500 ms, idle RSS < 80 MB: 2 s after /health, and settled)');
   for (const line of startup.lines) log(line);
 }
 for (const [section, reason] of Object.entries(skippedSections)) log(`SKIP ${section}: ${reason}`);

@@ -42,6 +42,8 @@ export interface MemoryStoreOptions {
   /** The embeddings provider; by default the one the settings describe. */
   provider?: EmbeddingProvider;
   onError?: (error: unknown) => void;
+  /** WARM_AT_START_MEMORIES, lowered by tests. */
+  warmAtStartMemories?: number;
 }
 
 export type MemorySettings = Pick<
@@ -73,6 +75,13 @@ export type MemorySettings = Pick<
 /** Most rows a delete reports by hash. */
 const HASH_SAMPLE = 100;
 
+/**
+ * From this many memories (6.4 MB of codes a query process), the query processes start a second
+ * after the service instead of with the first read: loading the codes then takes long enough that
+ * the first search should not wait for it, and the codes outweigh an idle process anyway.
+ */
+export const WARM_AT_START_MEMORIES = 100_000;
+
 export class MemoryStore {
   readonly db: Database.Database;
   readonly events: EventHub;
@@ -83,6 +92,8 @@ export class MemoryStore {
   private readonly now: () => number;
   private pruneTimer: NodeJS.Timeout | undefined;
   private warmTimer: NodeJS.Timeout | undefined;
+  /** Whether start() warms the query processes (a large store) or leaves them to the first read. */
+  readonly warmsAtStart: boolean;
 
   constructor(
     private readonly settings: Readonly<MemorySettings>,
@@ -109,6 +120,10 @@ export class MemoryStore {
       workers: settings.MEMORY_QUERY_WORKERS,
       maxQueued: settings.MEMORY_QUERY_WORKERS * 32,
     });
+    // ids only grow (AUTOINCREMENT): the largest is the number of memories ever stored, an upper
+    // bound of the codes to load, read from the index's end.
+    const largest = this.db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM memories').get()?.id ?? 0;
+    this.warmsAtStart = largest >= (options.warmAtStartMemories ?? WARM_AT_START_MEMORIES);
     this.events = new EventHub(this.db, {
       path: settings.MEMORY_DB_PATH,
       pollMs: settings.EVENTS_POLL_MS,
@@ -117,13 +132,16 @@ export class MemoryStore {
   }
 
   /**
-   * Starts the event watcher, the outbox pruning, and (a second later, so that start-up is not
-   * slowed by it) the query processes, which load the binary codes before the first search.
+   * Starts the event watcher, the outbox pruning, and for a large store (a second later, so that
+   * start-up is not slowed by it) the query processes, which load the binary codes before the first
+   * search. A smaller store's query processes start with its first read.
    */
   start(): void {
     this.events.start();
-    this.warmTimer = setTimeout(() => this.pool.warm(), 1000);
-    this.warmTimer.unref();
+    if (this.warmsAtStart) {
+      this.warmTimer = setTimeout(() => this.pool.warm(), 1000);
+      this.warmTimer.unref();
+    }
     this.pruneTimer = setInterval(() => void this.prune().catch(() => undefined), 60_000);
     this.pruneTimer.unref();
   }

@@ -62,14 +62,18 @@ export class QueryPool {
   private readonly idle: Slot[] = [];
   private readonly queue: Job[] = [];
   private closed = false;
+  private warmed = false;
+  private started = false;
 
   constructor(private readonly options: Readonly<QueryPoolOptions>) {}
 
   /**
-   * Starts the children ahead of the first request and has each load the binary codes, so that the
-   * first searches do not pay for it. Failures are left for the first real request to report.
+   * Starts every child and has each load the binary codes, so that the searches that follow do not
+   * pay for it; once per pool. Failures are left for the next real request to report.
    */
   warm(): void {
+    if (this.warmed || this.closed) return;
+    this.warmed = true;
     for (let i = 0; i < this.options.workers; i++) this.run({ op: 'warm', args: {} }).catch(() => undefined);
   }
 
@@ -93,6 +97,7 @@ export class QueryPool {
       signal?.addEventListener('abort', job.onAbort, { once: true });
       this.queue.push(job);
       this.pump();
+      this.startIdle();
     });
   }
 
@@ -130,6 +135,20 @@ export class QueryPool {
       const job = this.queue.shift();
       if (!job) return;
       this.dispatch(slot, job);
+    }
+  }
+
+  /**
+   * No child runs until the first read (an idle service holds only its own process); that read
+   * starts the others too, idle, so that the reads after it do not each wait for a process to start.
+   */
+  private startIdle(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    try {
+      while (this.slots.size < this.options.workers) this.idle.push(this.spawn());
+    } catch {
+      // Left for the next read, which starts a child of its own and reports what fails.
     }
   }
 
