@@ -164,15 +164,15 @@ export class SqliteDatabase {
   // ── reads ─────────────────────────────────────────────────────────────────────────────────
 
   async listTables(signal?: AbortSignal): Promise<TableList> {
-    return (await this.readers.run({ op: 'listTables' }, signal)) as TableList;
+    return await this.readers.run<TableList>({ op: 'listTables' }, signal);
   }
 
   async describeTable(table: string, signal?: AbortSignal): Promise<TableDescription> {
-    return (await this.readers.run({ op: 'describeTable', table }, signal)) as TableDescription;
+    return await this.readers.run<TableDescription>({ op: 'describeTable', table }, signal);
   }
 
   async queryRecords(table: string, options: QueryOptions = {}, signal?: AbortSignal): Promise<QueryResult> {
-    return (await this.readers.run({ op: 'queryRecords', table, options }, signal)) as QueryResult;
+    return await this.readers.run<QueryResult>({ op: 'queryRecords', table, options }, signal);
   }
 
   // ── writes ────────────────────────────────────────────────────────────────────────────────
@@ -220,14 +220,14 @@ export class SqliteDatabase {
   ): Promise<RawResult> {
     // Bad parameter values are refused here, without a round trip.
     const bound = bindParams(params);
-    if (readOnly) return (await this.readers.run({ op: 'executeRaw', query, bound, readOnly }, signal)) as RawResult;
+    if (readOnly) return await this.readers.run<RawResult>({ op: 'executeRaw', query, bound, readOnly }, signal);
     if (this.options.readOnly) {
       throw new DatabaseError(
         'FORBIDDEN',
         'read_only=false is refused: the database is read-only on this server (READ_ONLY_MODE=true)',
       );
     }
-    return (await this.writer.run({ op: 'executeRaw', query, bound, readOnly }, signal)) as RawResult;
+    return await this.writer.run<RawResult>({ op: 'executeRaw', query, bound, readOnly }, signal);
   }
 
   private async write(operation: Operation, signal: AbortSignal | undefined): Promise<unknown> {
