@@ -3,12 +3,11 @@
  * must be refused (by the guard or by the engine) and leave everything as it was: every row, the
  * list of tables, sequences, large objects, advisory and user locks, server settings.
  */
-import { connectClient, type StartedService, startService } from '@mcp-sse/testing';
+import { callTool as call, connectClient, type StartedService, startService } from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
-import { call } from './helpers/calls.js';
 import { createFixture, type Fixture, mysqlAdmin, pgAdmin } from './helpers/fixture.js';
 
 let f: Fixture;

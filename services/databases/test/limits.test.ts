@@ -1,11 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-import { connectClient, type StartedService, startService } from '@mcp-sse/testing';
+import { callToolOk as ok, connectClient, type StartedService, startService } from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
-import { ok } from './helpers/calls.js';
 import { createFixture, type Fixture, mysqlAdmin, pgAdmin } from './helpers/fixture.js';
 
 let f: Fixture;

@@ -1,10 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 
-import { connectClient, freePort, type StartedService, startService, waitUntil } from '@mcp-sse/testing';
+import {
+  callTool as call,
+  callToolOk as ok,
+  connectClient,
+  freePort,
+  type StartedService,
+  startService,
+  waitUntil,
+} from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
-import { call, ok } from './helpers/calls.js';
 import { createFixture, type Fixture, newKey, pgAdmin } from './helpers/fixture.js';
 
 let f: Fixture;
@@ -113,9 +120,9 @@ describe('a server made unreachable', () => {
       const fast = await call(client, 'execute_sql', query);
       expect(fast.isError).toBe(true);
       expect(fast.text).toMatch(/^pg-rw is unavailable: its circuit breaker is open after 2 failed attempts/);
-      const { servers } = (await ok(client, 'list_servers')) as {
+      const { servers } = await ok<{
         servers: { server: string; health: string; breaker: { state: string } }[];
-      };
+      }>(client, 'list_servers');
       expect(servers.map((s) => [s.server, s.health, s.breaker.state])).toEqual([
         ['maria-main', 'up', 'closed'],
         ['maria-rw', 'up', 'closed'],

@@ -1,9 +1,16 @@
-import { type ClientTransportKind, connectClient, rpc, type StartedService, startService } from '@mcp-sse/testing';
+import {
+  callTool as call,
+  callToolOk as ok,
+  type ClientTransportKind,
+  connectClient,
+  rpc,
+  type StartedService,
+  startService,
+} from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
-import { call, ok } from './helpers/calls.js';
 import { createFixture, type Fixture, mysqlAdmin, pgAdmin } from './helpers/fixture.js';
 
 let f: Fixture;
@@ -38,7 +45,7 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('every tool over 
   });
 
   it('list_servers: engines, access, tags, health and the last sync of the two servers per engine', async () => {
-    const { servers } = (await ok(client, 'list_servers')) as {
+    const { servers } = await ok<{
       servers: {
         server: string;
         engine: string;
@@ -47,7 +54,7 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])('every tool over 
         health: string;
         last_sync: { ok: boolean; databases: number };
       }[];
-    };
+    }>(client, 'list_servers');
     expect(
       servers.map((s) => [s.server, s.engine, s.access, s.tags, s.health, s.last_sync.ok, s.last_sync.databases]),
     ).toEqual([

@@ -1,8 +1,7 @@
-import { connectClient, startService, waitUntil } from '@mcp-sse/testing';
+import { callTool as call, callToolOk as ok, connectClient, startService, waitUntil } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
-import { call, ok } from './helpers/calls.js';
 import { createFixture, type Fixture, mysqlAdmin, pgAdmin } from './helpers/fixture.js';
 
 let f: Fixture;

@@ -5,7 +5,16 @@
  * references are refused before any request and change nothing; restart is the one POST, only
  * when allowed; no engine gives a clear error, not a hang.
  */
-import { connectClient, httpRequest, type StartedService, startService, waitUntil } from '@mcp-sse/testing';
+import {
+  callTool as call,
+  callToolOk as ok,
+  callToolRefused as refused,
+  connectClient,
+  httpRequest,
+  type StartedService,
+  startService,
+  waitUntil,
+} from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -13,7 +22,6 @@ import { Engine } from '../src/engine.js';
 import { service } from '../src/service.js';
 import { docker, DockerFixture, engineGet, inspectReal, REAL_SOCKET } from './helpers/docker-fixture.js';
 import { HOSTILE_REFS } from './helpers/hostile.js';
-import { call, ok, refused } from './helpers/mcp.js';
 import { type RecordingProxy, startRecordingProxy } from './helpers/recording-proxy.js';
 
 const fixture = new DockerFixture();

@@ -4,6 +4,8 @@
  * known lines on a schedule.
  */
 import {
+  callToolOk as ok,
+  callToolRefused as refused,
   type ClientTransportKind,
   connectClient,
   type StartedService,
@@ -15,7 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
 import { docker, DockerFixture, engineGet, inspectReal } from './helpers/docker-fixture.js';
-import { ok, refused } from './helpers/mcp.js';
 
 interface Entry {
   stream: 'stdout' | 'stderr';

@@ -9,12 +9,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { connectClient, httpRequest, type StartedService, startService } from '@mcp-sse/testing';
+import {
+  callToolOk as ok,
+  callToolRefused as refused,
+  connectClient,
+  httpRequest,
+  type StartedService,
+  startService,
+} from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
-import { ok, refused } from './helpers/mcp.js';
 
 interface Seen {
   method: string;

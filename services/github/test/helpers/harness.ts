@@ -1,8 +1,6 @@
 import { Writable } from 'node:stream';
 
 import { type ClientTransportKind, connectClient, type StartedService, startService } from '@mcp-sse/testing';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { expect } from 'vitest';
 
 import { service } from '../../src/service.js';
 import { type RecordedRequest, type StandIn, type StandInOptions, startGitHubStandIn } from './github-stand-in.js';
@@ -56,40 +54,7 @@ export async function startHarness(
   };
 }
 
-export interface CallResult {
-  isError: boolean;
-  text: string;
-  structured: Record<string, unknown>;
-}
-
-export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallResult> {
-  const result = await client.callTool({ name, arguments: args });
-  const content = result.content as { type: string; text?: string }[];
-  return {
-    isError: result.isError === true,
-    text: content[0]?.text ?? '',
-    structured: (result.structuredContent ?? {}) as Record<string, unknown>,
-  };
-}
-
-/** Calls a tool that must succeed; checks that the text block carries the same JSON (Open WebUI reads only it). */
-export async function ok(
-  client: Client,
-  name: string,
-  args: Record<string, unknown> = {},
-): Promise<Record<string, unknown>> {
-  const result = await call(client, name, args);
-  expect(result.isError, `${name} failed: ${result.text}`).toBe(false);
-  expect(JSON.parse(result.text)).toEqual(result.structured);
-  return result.structured;
-}
-
-/** Calls a tool that must fail; returns its message. */
-export async function refused(client: Client, name: string, args: Record<string, unknown> = {}): Promise<string> {
-  const result = await call(client, name, args);
-  expect(result.isError, `${name} should have failed: ${result.text.slice(0, 300)}`).toBe(true);
-  return result.text;
-}
+export { callTool as call, callToolOk as ok, callToolRefused as refused } from '@mcp-sse/testing';
 
 /** What one call sent to GitHub: the requests the stand-in recorded while `run` ran. */
 export async function sent(standIn: StandIn, run: () => Promise<unknown>): Promise<RecordedRequest[]> {
