@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type ClientTransportKind, connectClient, rpc, type StartedService, startService } from '@mcp-sse/testing';
+import {
+  callTool as call,
+  callToolOk as ok,
+  type ClientTransportKind,
+  connectClient,
+  rpc,
+  type StartedService,
+  startService,
+} from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -11,30 +19,6 @@ import { type PgBackend, REAL_SERVER, startPgBackend } from './helpers/pg-backen
 
 const backend = await startPgBackend();
 const itReal = it.runIf(backend.real);
-
-interface CallResult {
-  isError: boolean;
-  text: string;
-  structured: Record<string, unknown>;
-}
-
-async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallResult> {
-  const result = await client.callTool({ name, arguments: args });
-  const content = result.content as { type: string; text?: string }[];
-  return {
-    isError: result.isError === true,
-    text: content[0]?.text ?? '',
-    structured: (result.structuredContent ?? {}) as Record<string, unknown>,
-  };
-}
-
-async function ok(client: Client, name: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const result = await call(client, name, args);
-  expect(result.isError, `${name} failed: ${result.text}`).toBe(false);
-  // Open WebUI only shows `content`: it must carry the same JSON as structuredContent.
-  expect(JSON.parse(result.text)).toEqual(result.structured);
-  return result.structured;
-}
 
 /**
  * Everything a refused call could have touched: the rows, the sequence, large objects, advisory locks
@@ -121,14 +105,14 @@ describe.each<ClientTransportKind>(['sse', 'streamable-http'])(`every tool over 
   });
 
   it('list_databases shows the current database', async () => {
-    const { databases } = (await ok(client, 'list_databases')) as { databases: { name: string; current: boolean }[] };
+    const { databases } = await ok<{ databases: { name: string; current: boolean }[] }>(client, 'list_databases');
     expect(databases.filter((database) => database.current).map((database) => database.name)).toEqual([
       new URL(backend.url).pathname.slice(1),
     ]);
   });
 
   it('list_schemas includes public', async () => {
-    const { schemas } = (await ok(client, 'list_schemas')) as { schemas: { name: string; relations: number }[] };
+    const { schemas } = await ok<{ schemas: { name: string; relations: number }[] }>(client, 'list_schemas');
     expect(schemas.find((schema) => schema.name === 'public')?.relations).toBe(2);
   });
 

@@ -1,35 +1,19 @@
 import { join } from 'node:path';
 
-import { type ClientTransportKind, connectClient, rpc, type StartedService, startService } from '@mcp-sse/testing';
+import {
+  callTool as call,
+  callToolOk as ok,
+  type ClientTransportKind,
+  connectClient,
+  rpc,
+  type StartedService,
+  startService,
+} from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
 import { dumpDatabase, tempDir } from './helpers.js';
-
-interface CallResult {
-  isError: boolean;
-  text: string;
-  structured: Record<string, unknown>;
-}
-
-async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallResult> {
-  const result = await client.callTool({ name, arguments: args });
-  const content = result.content as { type: string; text?: string }[];
-  return {
-    isError: result.isError === true,
-    text: content[0]?.text ?? '',
-    structured: (result.structuredContent ?? {}) as Record<string, unknown>,
-  };
-}
-
-async function ok(client: Client, name: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const result = await call(client, name, args);
-  expect(result.isError, `${name} failed: ${result.text}`).toBe(false);
-  // Open WebUI only shows `content`: it must carry the same JSON as structuredContent.
-  expect(JSON.parse(result.text)).toEqual(result.structured);
-  return result.structured;
-}
 
 const ALL_TOOLS = [
   'list_tables',
