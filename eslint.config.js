@@ -41,7 +41,20 @@ export default tseslint.config(
   },
   {
     files: ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts'],
-    rules: { 'no-console': 'error' },
+    rules: {
+      'no-console': 'error',
+      // V8 makes an object literal with an accessor a dictionary-mode object whose accessor pair lives
+      // in old space: made per call, it kept each call's objects alive through the young-generation
+      // GC (HandlerContext in packages/core/src/registry/registry.ts). Getters go on a class.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ObjectExpression > Property[kind='get'], ObjectExpression > Property[kind='set']",
+          message:
+            'No getters or setters in object literals (old-space accessor pairs keep young objects alive): use a class, or disable with the reason this object is made once.',
+        },
+      ],
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

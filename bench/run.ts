@@ -88,7 +88,11 @@ const profileDir = path.join(root, 'bench', 'results', 'profiles');
 const ctx: SectionContext = {
   root,
   pinning,
-  nodeFlags: values.profile ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`] : [],
+  nodeFlags: [
+    ...(values.profile ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`] : []),
+    // Extra node flags for the servers only (e.g. --trace-gc), not the load generators.
+    ...(process.env['BENCH_SERVER_FLAGS']?.split(/\s+/).filter(Boolean) ?? []),
+  ],
 };
 
 // Ctrl-C: exit through process.exit so that the server processes are stopped too.

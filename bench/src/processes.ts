@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Server processes for the bench: each target runs alone in its own process, pinned to the
- * server CPU, with stdout (the JSON logs) going to /dev/null, and is stopped before the next starts.
+ * server CPU, with stdout (the JSON logs) going to /dev/null (or to BENCH_SERVER_STDOUT), and is stopped before the next starts.
  */
 export interface Pinning {
   server?: number;
@@ -108,7 +108,9 @@ export interface ServerSpec {
 
 /** Starts a server process and waits until its port accepts connections. */
 export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
-  const devNull = openSync('/dev/null', 'w');
+  // BENCH_SERVER_STDOUT=<dir>: each server's stdout (e.g. --trace-gc from BENCH_SERVER_FLAGS) in <dir>/<name>.log.
+  const stdoutDir = process.env['BENCH_SERVER_STDOUT'];
+  const stdout = openSync(stdoutDir ? path.join(stdoutDir, `${spec.name}.log`) : '/dev/null', 'w');
   const pinned = spec.pinning.server !== undefined;
   const command = pinned ? 'taskset' : spec.command;
   const args = pinned ? ['-c', String(spec.pinning.server), spec.command, ...spec.args] : spec.args;
@@ -116,7 +118,7 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   const child: ChildProcess = spawn(command, args, {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env },
-    stdio: ['ignore', devNull, 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
     // Its own process group, so that a server's children (supergateway's) are stopped with it.
     detached: true,
   });

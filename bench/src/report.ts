@@ -24,7 +24,8 @@ export const RATIOS: RatioSpec[] = [
     name: 'core /rpc vs bare node:http echo',
     numerator: 'core/rpc/request',
     denominator: 'echo/http/request',
-    goal: 0.3,
+    // issue 16's goal (0.30 until 2026-12-01, when the core's per-call GC retention went)
+    goal: 0.5,
   },
   {
     name: 'core /sse vs SDK SSE, long-lived sessions',
@@ -66,8 +67,14 @@ export const RATIOS: RatioSpec[] = [
     name: 'postgres execute_sql /mcp vs pg directly',
     numerator: 'postgres/streamable-http/session',
     denominator: 'pg/pg/request',
+    goal: 0.25,
   },
-  { name: 'postgres execute_sql /rpc vs pg directly', numerator: 'postgres/rpc/request', denominator: 'pg/pg/request' },
+  {
+    name: 'postgres execute_sql /rpc vs pg directly',
+    numerator: 'postgres/rpc/request',
+    denominator: 'pg/pg/request',
+    goal: 0.25,
+  },
 ];
 
 export function computeRatios(rows: Row[]): Ratio[] {

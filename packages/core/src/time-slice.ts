@@ -12,16 +12,28 @@ export interface TimeSlice {
   maybeYield(): Promise<void>;
 }
 
+/** A class, not an object literal with a getter (see HandlerContext in registry.ts): one is made per call. */
+class Slice implements TimeSlice {
+  #started: number;
+
+  constructor(
+    private readonly sliceMs: number,
+    private readonly now: () => number,
+  ) {
+    this.#started = now();
+  }
+
+  get due(): boolean {
+    return this.now() - this.#started >= this.sliceMs;
+  }
+
+  async maybeYield(): Promise<void> {
+    if (this.now() - this.#started < this.sliceMs) return;
+    await nextTurn();
+    this.#started = this.now();
+  }
+}
+
 export function createTimeSlice(sliceMs = 4, now: () => number = () => performance.now()): TimeSlice {
-  let started = now();
-  return {
-    get due() {
-      return now() - started >= sliceMs;
-    },
-    async maybeYield() {
-      if (now() - started < sliceMs) return;
-      await nextTurn();
-      started = now();
-    },
-  };
+  return new Slice(sliceMs, now);
 }

@@ -71,6 +71,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
   await up();
   return {
+    // eslint-disable-next-line no-restricted-syntax -- one per proxy a test starts
     get port() {
       return port;
     },

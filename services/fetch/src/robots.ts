@@ -101,6 +101,7 @@ export function createRobotsChecker(options: RobotsCheckerOptions): RobotsChecke
   }
 
   return {
+    // eslint-disable-next-line no-restricted-syntax -- one per process
     get fetchCount() {
       return fetchCount;
     },

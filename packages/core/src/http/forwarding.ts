@@ -337,6 +337,7 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
 
   return {
     forward,
+    // eslint-disable-next-line no-restricted-syntax -- one per process
     get inFlight() {
       return { pending: pending.size, incoming: incoming.size };
     },

@@ -162,6 +162,7 @@ export function createSessionDirectory(options: DirectoryOptions): SessionDirect
 
   return {
     replicaId,
+    // eslint-disable-next-line no-restricted-syntax -- one per process
     get available() {
       return healthy && ready();
     },

@@ -7,6 +7,7 @@ import { entryTypeSchema, excludeField, pathField, readAnnotations, truncatedRea
 const treeNodeSchema: z.ZodType<TreeNode> = z.object({
   name: z.string(),
   type: entryTypeSchema,
+  // eslint-disable-next-line no-restricted-syntax -- zod's way to a recursive schema, made once
   get children() {
     return z.array(treeNodeSchema).optional();
   },
