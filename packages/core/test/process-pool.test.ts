@@ -74,6 +74,7 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+// @mcp-sse/testing's isAlive is out of reach here: the testing package depends on the core.
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -23,6 +23,7 @@ export {
 } from './fuzz/tool-fuzz.js';
 export { treeDigest } from './fuzz/tree-digest.js';
 export { httpRequest, INITIALIZE_BODY, MCP_POST_HEADERS, type RawResponse } from './http-request.js';
+export { isAlive } from './is-alive.js';
 export { MODULE_PROBE, type ModuleProbe, moduleProbe, modulesLoaded } from './module-probe.js';
 export { connectWithOAuth, MemoryOAuthProvider, PageAgent } from './oauth-client.js';
 export {

@@ -6,22 +6,13 @@
 import { join } from 'node:path';
 
 import { loadConfig } from '@mcp-sse/core';
-import { waitUntil } from '@mcp-sse/testing';
+import { isAlive, waitUntil } from '@mcp-sse/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { configSchema } from '../src/config.js';
 import { MemoryStore, WARM_AT_START_MEMORIES } from '../src/memory-store.js';
 import { QueryPool } from '../src/query-pool.js';
 import { tempDir } from './helpers.js';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('QueryPool', () => {
   let path: string;

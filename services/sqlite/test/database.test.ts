@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { isAlive } from '@mcp-sse/testing';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -17,7 +18,6 @@ import {
   cpuTicks,
   dumpDatabase,
   ENDLESS_QUERY,
-  isAlive,
   runawayWrite,
   SETTINGS_PROBE,
   tempDir,

@@ -8,10 +8,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { isAlive } from '@mcp-sse/testing';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { cpuTicks, databaseChildPids, isAlive, runawayWrite, tempDir, waitForCpu, waitUntil } from './helpers.js';
+import { cpuTicks, databaseChildPids, runawayWrite, tempDir, waitForCpu, waitUntil } from './helpers.js';
 
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const tsconfig = fileURLToPath(new URL('./fixtures/tsconfig.source.json', import.meta.url));

@@ -26,17 +26,6 @@ export function runawayWrite(table: string, column: string): string {
   );
 }
 
-/** Whether a process exists (signal 0 only checks); ESRCH means it is gone, and reaped. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
-
 /** Polls until `check` holds; fails after `ms`. For liveness bounds, not for timing assertions. */
 export async function waitUntil(check: () => boolean, ms = 2000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { connectClient, rpc, type StartedService, startService, startServiceProcess } from '@mcp-sse/testing';
+import { connectClient, isAlive, rpc, type StartedService, startService, startServiceProcess } from '@mcp-sse/testing';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -16,7 +16,6 @@ import {
   databaseChildPids,
   dumpDatabase,
   ENDLESS_QUERY,
-  isAlive,
   runawayWrite,
   tempDir,
   waitForCpu,

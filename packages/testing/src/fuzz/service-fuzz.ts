@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 
 import { type ClientTransportKind, connectClient } from '../connect-client.js';
+import { isAlive } from '../is-alive.js';
 import type { ServiceProcess } from '../service-process.js';
 import type { FuzzSettings } from './fuzz-settings.js';
 import type { ArgumentHints } from './schema-arbitrary.js';
@@ -32,15 +33,6 @@ export interface ServiceFuzzResult {
   exchanges: HttpExchange[];
   /** Tools, calls by outcome and the slowest calls, for the suite to print. */
   summary: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
