@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Several replicas on a single-node Docker Swarm, under load (`pnpm test:swarm`; not in .ci/run, for time):
+# Several replicas on a single-node Docker Swarm, under load (`pnpm test:swarm`; .ci/run runs it after
+# the end-to-end step, on the images that step built: MCP_IMAGE_TAG=e2e MCP_SKIP_BUILD=1):
 #
 #   1. `./deploy.sh up --swarm fetch filesystem` with MCP_REPLICAS=3: swarm init when needed, overlay
 #      networks, `docker stack deploy` of docker-compose.yml, every replica healthy
