@@ -43,7 +43,7 @@ export { openSseStream, parseSseEvents, type SseEvent, type SseStream } from './
 export { type StartedService, type StartOptions, startService } from './start-service.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { selfSignedCertificate } from './tls.js';
-export { callTool, callToolOk, callToolRefused, type ToolCallResult } from './tool-calls.js';
+export { callTool, callToolOk, callToolRefused, rpcCallTool, type ToolCallResult } from './tool-calls.js';
 export { listedTools, toolsListOf } from './tools-list.js';
 export { startTracedServiceProcess, type TracedServiceProcess } from './traced-service-process.js';
 export { waitUntil } from './wait-until.js';

@@ -6,6 +6,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { expect } from 'vitest';
 
+import { rpc, type RpcOptions } from './rpc.js';
+
 export interface ToolCallResult {
   isError: boolean;
   /** The first content block's text ('' when there is none). */
@@ -23,6 +25,27 @@ export async function callTool(
   return {
     isError: result.isError === true,
     text: content[0]?.text ?? '',
+    structured: (result.structuredContent ?? {}) as Record<string, unknown>,
+  };
+}
+
+/**
+ * The same call over plain JSON-RPC (`POST /rpc`, no session), as curl or a cron script makes it.
+ * Throws, with the body, when the answer carries no result (a JSON-RPC error, an HTTP error page).
+ */
+export async function rpcCallTool(
+  baseUrl: string,
+  name: string,
+  args: Record<string, unknown> = {},
+  options: RpcOptions = {},
+): Promise<ToolCallResult> {
+  const { status, body } = await rpc(baseUrl, 'tools/call', { name, arguments: args }, options);
+  const result = (body as { result?: { isError?: boolean; content?: { text?: string }[]; structuredContent?: object } })
+    ?.result;
+  if (!result) throw new Error(`${name}: no result (HTTP ${status}): ${JSON.stringify(body)?.slice(0, 500)}`);
+  return {
+    isError: result.isError === true,
+    text: result.content?.[0]?.text ?? '',
     structured: (result.structuredContent ?? {}) as Record<string, unknown>,
   };
 }

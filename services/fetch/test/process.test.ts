@@ -6,7 +6,7 @@
  * server through FETCH_ALLOW_PRIVATE=true (the SSRF rules themselves are tested in
  * ssrf-guard.test.ts and service.test.ts).
  */
-import { probeResponsiveness, rpc, type ServiceProcess, startServiceProcess } from '@mcp-sse/testing';
+import { probeResponsiveness, rpcCallTool, type ServiceProcess, startServiceProcess } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from './helpers/servers.js';
@@ -15,24 +15,6 @@ const ENTRY = new URL('../src/main.ts', import.meta.url).pathname;
 const CONTAINER_LIMIT = 512 * 1024 * 1024;
 const RESULT_BYTES = 4 * 1024 * 1024;
 const BODY_CAP = 5 * 1024 * 1024;
-
-interface ToolAnswer {
-  isError: boolean;
-  text: string;
-  structured: Record<string, unknown>;
-}
-
-async function callTool(url: string, name: string, args: Record<string, unknown>): Promise<ToolAnswer> {
-  const { body } = await rpc(url, 'tools/call', { name, arguments: args });
-  const result = (body as { result?: { isError?: boolean; content: { text?: string }[]; structuredContent?: object } })
-    .result;
-  if (!result) throw new Error(`no result: ${JSON.stringify(body).slice(0, 500)}`);
-  return {
-    isError: result.isError === true,
-    text: result.content[0]?.text ?? '',
-    structured: (result.structuredContent ?? {}) as Record<string, unknown>,
-  };
-}
 
 /** Hostile pages, each cut to the body cap as the service would read it anyway. */
 const PAGES: Record<string, string> = {
@@ -86,11 +68,11 @@ describe('fetch as a process', () => {
     const proc = await start();
     const probe = probeResponsiveness(proc.url);
     const calls = await Promise.all([
-      callTool(proc.url, 'fetch_many', { urls: Object.keys(PAGES).map(urlOf) }),
+      rpcCallTool(proc.url, 'fetch_many', { urls: Object.keys(PAGES).map(urlOf) }),
       ...['/nested', '/table', '/article'].map((path) =>
-        callTool(proc.url, 'fetch', { url: urlOf(path), format: 'text' }),
+        rpcCallTool(proc.url, 'fetch', { url: urlOf(path), format: 'text' }),
       ),
-      callTool(proc.url, 'fetch', { url: urlOf('/json'), format: 'json' }),
+      rpcCallTool(proc.url, 'fetch', { url: urlOf('/json'), format: 'json' }),
     ]);
     const report = await probe.stop();
     console.info(`fetch: /health answered ${report.polls} times, slowest ${report.maxMs.toFixed(0)} ms`);
@@ -115,7 +97,9 @@ describe('fetch as a process', () => {
     const urls = Array.from({ length: 8 }, () => urlOf('/text'));
     // Four calls at once, each fetching eight 5 MiB pages whose content would be far over the budget.
     const calls = await Promise.all(
-      Array.from({ length: 4 }, () => callTool(proc.url, 'fetch_many', { urls, format: 'raw', max_length: 1_000_000 })),
+      Array.from({ length: 4 }, () =>
+        rpcCallTool(proc.url, 'fetch_many', { urls, format: 'raw', max_length: 1_000_000 }),
+      ),
     );
     for (const call of calls) {
       expect(call.isError, call.text.slice(0, 300)).toBe(false);
@@ -123,7 +107,7 @@ describe('fetch as a process', () => {
       expect(call.text.length).toBeGreaterThan(RESULT_BYTES * 0.9);
       expect(call.structured['succeeded']).toBe(8);
     }
-    const single = await callTool(proc.url, 'fetch', { url: urlOf('/text'), format: 'raw', max_length: 1_000_000 });
+    const single = await rpcCallTool(proc.url, 'fetch', { url: urlOf('/text'), format: 'raw', max_length: 1_000_000 });
     expect(single.structured['truncated_reason']).toMatch(/cut to fit the answer/);
     const peak = proc.peakRssBytes();
     console.info(`fetch: peak resident memory ${(peak / 1024 / 1024).toFixed(0)} MB (under tsx)`);

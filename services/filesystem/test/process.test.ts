@@ -8,30 +8,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { probeResponsiveness, rpc, type ServiceProcess, startServiceProcess } from '@mcp-sse/testing';
+import { probeResponsiveness, rpcCallTool, type ServiceProcess, startServiceProcess } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ENTRY = new URL('../src/main.ts', import.meta.url).pathname;
 const CONTAINER_LIMIT = 512 * 1024 * 1024;
 const RESULT_BYTES = 4 * 1024 * 1024;
-
-interface ToolAnswer {
-  isError: boolean;
-  text: string;
-  structured: Record<string, unknown>;
-}
-
-async function callTool(url: string, name: string, args: Record<string, unknown>): Promise<ToolAnswer> {
-  const { body } = await rpc(url, 'tools/call', { name, arguments: args });
-  const result = (body as { result?: { isError?: boolean; content: { text?: string }[]; structuredContent?: object } })
-    .result;
-  if (!result) throw new Error(`no result: ${JSON.stringify(body).slice(0, 500)}`);
-  return {
-    isError: result.isError === true,
-    text: result.content[0]?.text ?? '',
-    structured: (result.structuredContent ?? {}) as Record<string, unknown>,
-  };
-}
 
 describe('filesystem as a process', () => {
   let base: string;
@@ -84,19 +66,19 @@ describe('filesystem as a process', () => {
     const probe = probeResponsiveness(proc.url);
     const calls = await Promise.all([
       // The issue's pattern: refused at once.
-      callTool(proc.url, 'search_files', { path: '.', pattern: '{a,b}{c,d}{e,f}'.repeat(15) }),
-      callTool(proc.url, 'directory_tree', { path: '.', max_depth: 5, exclude: ['{a,b}{c,d}{e,f}'.repeat(15)] }),
+      rpcCallTool(proc.url, 'search_files', { path: '.', pattern: '{a,b}{c,d}{e,f}'.repeat(15) }),
+      rpcCallTool(proc.url, 'directory_tree', { path: '.', max_depth: 5, exclude: ['{a,b}{c,d}{e,f}'.repeat(15)] }),
       // Accepted, and as costly as the limits allow: 1024 expanded patterns against every entry.
-      callTool(proc.url, 'search_files', {
+      rpcCallTool(proc.url, 'search_files', {
         path: '.',
         pattern: `${'{*a,*b}'.repeat(8)}z`,
         exclude: [0, 1, 2].map((i) => `${'{*a,*b}'.repeat(8)}${i}`),
       }),
       // Catastrophic backtracking: the worker is stopped after its budget.
-      callTool(proc.url, 'grep_files', { path: 'evil.txt', regex: '^(a+)+$' }),
+      rpcCallTool(proc.url, 'grep_files', { path: 'evil.txt', regex: '^(a+)+$' }),
       // The whole tree, and a grep over all of it.
-      callTool(proc.url, 'directory_tree', { path: '.', max_depth: 20 }),
-      callTool(proc.url, 'grep_files', { path: 'tree', regex: 'x', max_matches: 1000 }),
+      rpcCallTool(proc.url, 'directory_tree', { path: '.', max_depth: 20 }),
+      rpcCallTool(proc.url, 'grep_files', { path: 'tree', regex: 'x', max_matches: 1000 }),
     ]);
     const report = await probe.stop();
     console.info(`filesystem: /health answered ${report.polls} times, slowest ${report.maxMs.toFixed(0)} ms`);
@@ -119,14 +101,14 @@ describe('filesystem as a process', () => {
     const many = Array.from({ length: 50 }, () => 'big.txt');
     // Eight calls at once, each of which would return far more than the 4 MiB an answer may weigh.
     const calls = await Promise.all([
-      callTool(proc.url, 'read_file', { path: 'big.txt' }),
-      callTool(proc.url, 'read_file', { path: 'big.txt', tail: 1_000_000 }),
-      ...Array.from({ length: 2 }, () => callTool(proc.url, 'read_multiple_files', { paths: many })),
+      rpcCallTool(proc.url, 'read_file', { path: 'big.txt' }),
+      rpcCallTool(proc.url, 'read_file', { path: 'big.txt', tail: 1_000_000 }),
+      ...Array.from({ length: 2 }, () => rpcCallTool(proc.url, 'read_multiple_files', { paths: many })),
       ...Array.from({ length: 2 }, () =>
-        callTool(proc.url, 'grep_files', { path: 'big.txt', regex: 'needle', max_matches: 1000, context_lines: 10 }),
+        rpcCallTool(proc.url, 'grep_files', { path: 'big.txt', regex: 'needle', max_matches: 1000, context_lines: 10 }),
       ),
-      callTool(proc.url, 'directory_tree', { path: '.', max_depth: 20 }),
-      callTool(proc.url, 'search_files', { path: '.', pattern: '*' }),
+      rpcCallTool(proc.url, 'directory_tree', { path: '.', max_depth: 20 }),
+      rpcCallTool(proc.url, 'search_files', { path: '.', pattern: '*' }),
     ]);
     for (const call of calls) {
       expect(call.isError, call.text.slice(0, 300)).toBe(false);
@@ -137,7 +119,7 @@ describe('filesystem as a process', () => {
       Array.from({ length: 8 }, () => true),
     );
     expect(calls[0]?.text.length).toBeGreaterThan(RESULT_BYTES * 0.9);
-    const media = await callTool(proc.url, 'read_media_file', { path: 'photo.png' });
+    const media = await rpcCallTool(proc.url, 'read_media_file', { path: 'photo.png' });
     expect(media.isError).toBe(false);
     const peak = proc.peakRssBytes();
     console.info(`filesystem: peak resident memory ${(peak / 1024 / 1024).toFixed(0)} MB (under tsx)`);

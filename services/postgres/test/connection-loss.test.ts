@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 
 import {
-  rpc,
+  rpcCallTool,
   type ServiceProcess,
   type StartedService,
   startService,
@@ -31,17 +31,8 @@ interface CallOutcome {
 }
 
 async function execute(url: string, sql: string): Promise<CallOutcome> {
-  const response = await rpc(url, 'tools/call', { name: 'execute_sql', arguments: { sql } });
-  const result = (
-    response.body as {
-      result: { isError?: boolean; content: { text: string }[]; structuredContent?: { rows?: unknown[] } };
-    }
-  ).result;
-  return {
-    isError: result.isError === true,
-    text: result.content[0]?.text ?? '',
-    rows: result.structuredContent?.rows ?? [],
-  };
+  const { isError, text, structured } = await rpcCallTool(url, 'execute_sql', { sql });
+  return { isError, text, rows: (structured['rows'] as unknown[] | undefined) ?? [] };
 }
 
 /** Polls until `check` holds (no fixed sleeps); fails after `timeoutMs`. */

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { rpc, type StartedService, startService } from '@mcp-sse/testing';
+import { rpc, rpcCallTool, type StartedService, startService, type ToolCallResult } from '@mcp-sse/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -26,25 +26,8 @@ let readWrite: StartedService;
 let bystander: pg.Client | undefined;
 let bystanderPid = 0;
 
-interface Outcome {
-  isError: boolean;
-  text: string;
-  structured: Record<string, unknown> | undefined;
-}
-
-async function execute(svc: StartedService, sql: string, params: unknown[] = []): Promise<Outcome> {
-  const response = await rpc(svc.url, 'tools/call', { name: 'execute_sql', arguments: { sql, params } });
-  const result = (
-    response.body as {
-      result: { isError?: boolean; content: { text: string }[]; structuredContent?: Record<string, unknown> };
-    }
-  ).result;
-  return {
-    isError: result.isError === true,
-    text: result.content[0]?.text ?? '',
-    structured: result.structuredContent,
-  };
-}
+const execute = (svc: StartedService, sql: string, params: unknown[] = []): Promise<ToolCallResult> =>
+  rpcCallTool(svc.url, 'execute_sql', { sql, params });
 
 async function bystanderAlive(): Promise<boolean> {
   if (!bystander) return true;

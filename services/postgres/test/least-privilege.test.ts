@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { rpc, type StartedService, startService } from '@mcp-sse/testing';
+import { rpcCallTool, type StartedService, startService, type ToolCallResult } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
@@ -16,17 +16,9 @@ const itReal = it.runIf(backend.real);
 const role = `mcp_test_ro_${randomBytes(4).toString('hex')}`;
 let svc: StartedService | undefined;
 
-async function execute(sql: string): Promise<{ isError: boolean; text: string; structured: unknown }> {
+async function execute(sql: string): Promise<ToolCallResult> {
   if (!svc) throw new Error('service not started');
-  const response = await rpc(svc.url, 'tools/call', { name: 'execute_sql', arguments: { sql } });
-  const result = (
-    response.body as { result: { isError?: boolean; content: { text: string }[]; structuredContent?: unknown } }
-  ).result;
-  return {
-    isError: result.isError === true,
-    text: result.content[0]?.text ?? '',
-    structured: result.structuredContent,
-  };
+  return rpcCallTool(svc.url, 'execute_sql', { sql });
 }
 
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { rpc, type StartedService, startService } from '@mcp-sse/testing';
+import { rpcCallTool, type StartedService, startService } from '@mcp-sse/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { service } from '../src/service.js';
@@ -27,17 +27,8 @@ const LEAK_BODY = `
   EXECUTE 'CREATE TEMP TABLE IF NOT EXISTS mcp_leak_tmp (a int)';`;
 
 async function execute(svc: StartedService, sql: string): Promise<{ isError: boolean; text: string; rows: unknown[] }> {
-  const response = await rpc(svc.url, 'tools/call', { name: 'execute_sql', arguments: { sql } });
-  const result = (
-    response.body as {
-      result: { isError?: boolean; content: { text: string }[]; structuredContent?: { rows?: unknown[] } };
-    }
-  ).result;
-  return {
-    isError: result.isError === true,
-    text: result.content[0]?.text ?? '',
-    rows: result.structuredContent?.rows ?? [],
-  };
+  const { isError, text, structured } = await rpcCallTool(svc.url, 'execute_sql', { sql });
+  return { isError, text, rows: (structured['rows'] as unknown[] | undefined) ?? [] };
 }
 
 /** What the next call on the (only) pooled connection sees. */
