@@ -38,22 +38,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 # shellcheck source-path=SCRIPTDIR source=lib/registry.sh
 source scripts/lib/registry.sh
+# shellcheck source-path=SCRIPTDIR source=lib/checks.sh
+source scripts/lib/checks.sh
 
-passed=0 failed=0 started=$SECONDS
-ok() {
-  passed=$((passed + 1))
-  printf '%sok%s - %s\n' "$C_GREEN" "$C_RESET" "$*"
-}
-not_ok() {
-  failed=$((failed + 1))
-  printf '%snot ok%s - %s\n' "$C_RED" "$C_RESET" "$*"
-}
-# check "description" command...: ok when the command exits 0
-check() {
-  local description=$1
-  shift
-  if "$@"; then ok "$description"; else not_ok "$description"; fi
-}
 # quiet COMMAND...: runs it with its output in the run's command log (shown when a check fails)
 quiet() {
   local rc=0
@@ -81,12 +68,9 @@ tally() {
     esac
   done < <("$@" 2>&1)
 }
-phase() { printf '%s# %s (%ss)%s\n' "$C_BOLD" "$*" "$((SECONDS - started))" "$C_RESET"; }
 summary() {
   printf '# e2e took %ss\n' "$((SECONDS - started))"
-  # prefixed: .ci/run's closing line is the only bare "N passed, N failed"
-  printf 'e2e: %s checks passed, %s failed\n' "$passed" "$failed"
-  if [ -n "${MCP_COUNTS_FILE:-}" ]; then printf 'e2e %s %s\n' "$passed" "$failed" >>"$MCP_COUNTS_FILE"; fi
+  checks_total e2e
 }
 # has_line FILE ERE: FILE has a line matching the extended regular expression
 has_line() { grep -Eq -- "$2" "$1"; }

@@ -33,22 +33,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 # shellcheck source-path=SCRIPTDIR source=lib/registry.sh
 source scripts/lib/registry.sh
-
-passed=0 failed=0 started=$SECONDS
-ok() {
-  passed=$((passed + 1))
-  printf '%sok%s - %s\n' "$C_GREEN" "$C_RESET" "$*"
-}
-not_ok() {
-  failed=$((failed + 1))
-  printf '%snot ok%s - %s\n' "$C_RED" "$C_RESET" "$*"
-}
-check() {
-  local description=$1
-  shift
-  if "$@"; then ok "$description"; else not_ok "$description"; fi
-}
-phase() { printf '%s# %s (%ss)%s\n' "$C_BOLD" "$*" "$((SECONDS - started))" "$C_RESET"; }
+# shellcheck source-path=SCRIPTDIR source=lib/checks.sh
+source scripts/lib/checks.sh
 
 id=$$
 work=$(mktemp -d)
@@ -124,8 +110,7 @@ mode=$(docker service inspect -f '{{.Spec.EndpointSpec.Mode}}' "${stack}_mcp-fet
 check "endpoint mode dnsrr, no published port (got $mode)" test "$mode" = dnsrr
 if [ "$failed" -gt 0 ]; then
   # Without the replicas the load phases could only wait for their timeouts: stop here.
-  printf 'swarm: %d checks passed, %d failed (%d s; stopped before the load: the stack is not up)\n' "$passed" "$failed" "$((SECONDS - started))"
-  if [ -n "${MCP_COUNTS_FILE:-}" ]; then printf 'swarm %s %s\n' "$passed" "$failed" >>"$MCP_COUNTS_FILE"; fi
+  checks_total swarm "$((SECONDS - started)) s; stopped before the load: the stack is not up"
   exit 1
 fi
 
@@ -279,6 +264,5 @@ check "./deploy.sh down --swarm" ./deploy.sh down --swarm
 stack_containers() { docker ps -aq --filter "label=com.docker.stack.namespace=$stack"; }
 check "no container of the stack is left (within 60 s)" wait_for 60 eval 'test -z "$(stack_containers)"'
 
-printf 'swarm: %d checks passed, %d failed (%d s; %d writes verified)\n' "$passed" "$failed" "$((SECONDS - started))" "$written_total"
-if [ -n "${MCP_COUNTS_FILE:-}" ]; then printf 'swarm %s %s\n' "$passed" "$failed" >>"$MCP_COUNTS_FILE"; fi
+checks_total swarm "$((SECONDS - started)) s; $written_total writes verified"
 [ "$failed" -eq 0 ]
