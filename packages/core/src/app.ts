@@ -344,7 +344,12 @@ export async function buildApp<Config extends BaseConfig, Deps>(
     // open as keep-alive for KEEP_ALIVE_MS and holding the server's close (and the exit) back.
     app.server.keepAliveTimeout = 1;
     clearInterval(sweep);
-    await registry.drain(config.MCP_SHUTDOWN_GRACE_MS);
+    // The calls running here, and the ones this replica forwarded to another (their answers come
+    // back on its Redis channel, which closes last), within the same grace.
+    await Promise.all([
+      registry.drain(config.MCP_SHUTDOWN_GRACE_MS),
+      state.cluster?.forwarding.drain(config.MCP_SHUTDOWN_GRACE_MS),
+    ]);
     await Promise.allSettled([...sessions.values()].map((session) => session.close()));
     // A connection that never sent a byte (a client's spare) is not idle to node:http, and once the
     // server closes nothing times it out: it would hold the close (and the exit) back.

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { request as httpRequestRaw } from 'node:http';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -303,6 +304,46 @@ describe('several replicas sharing sessions through Redis', { timeout: 60_000 },
     }
     // Once it runs again, the session works through B again.
     await waitUntil(async () => (await sessionPost(b.url, session, echoCall(3, 'back'))).status === 200, 'C back');
+  });
+
+  it('keeps a replica that is shutting down subscribed until the answers it forwards have arrived', async () => {
+    // D receives a call of A's session, forwards it, and gets SIGTERM while A runs it: D must wait
+    // for the answer (within its grace) before it lets go of Redis, or the call ran on A for nothing
+    // and the client, without an answer, runs it again.
+    const d = await startReplica(store);
+    started.push(d);
+    const session = await initialize(a.url, ONE);
+    const slowCall = rpcBody(7, 'tools/call', { name: 'slow', arguments: { ms: 1500, steps: 1, tag: 'drain' } });
+    const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = httpRequestRaw(`${d.url}/mcp`, {
+        method: 'POST',
+        headers: { ...MCP_POST_HEADERS, ...ONE, 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+      });
+      request.on('response', (response) => {
+        // A has taken the call (its answer has begun): D is told to stop now.
+        d.child.kill('SIGTERM');
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on('error', reject);
+      });
+      request.on('error', reject);
+      request.end(slowCall);
+    });
+    const { status, text } = await answer;
+    expect(status).toBe(200);
+    expect(parseSseEvents(text).map((event) => JSON.parse(event.data) as unknown)).toContainEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      result: { content: [{ type: 'text', text: '{"waited":1500}' }], structuredContent: { waited: 1500 } },
+    });
+    // and it exits cleanly once that answer is out
+    const exit = await new Promise<number | null>((resolve) => {
+      if (d.child.exitCode !== null) resolve(d.child.exitCode);
+      else d.child.once('exit', (code) => resolve(code));
+    });
+    expect(exit).toBe(0);
   });
 
   it('takes the sessions of a killed replica with it: 404 elsewhere, reinitialize works, others unaffected', async () => {

@@ -106,6 +106,12 @@ export interface Forwarding {
   forward(request: ForwardRequest, res: ServerResponse): Promise<void>;
   /** A message on this replica's channel. */
   receive(text: string): void;
+  /**
+   * Resolves once no request of this replica waits for another replica's answer, or after
+   * `timeoutMs`: a replica that stops keeps listening on its channel until then, or the answers
+   * to calls already running elsewhere would be lost (and the clients would run them again).
+   */
+  drain(timeoutMs: number): Promise<void>;
   /** Requests waiting for an owner, and requests run for other replicas (for tests and /health). */
   readonly inFlight: { pending: number; incoming: number };
 }
@@ -114,7 +120,6 @@ interface Pending {
   res: ServerResponse;
   owner: string;
   timer: NodeJS.Timeout;
-  started: boolean;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
@@ -133,6 +138,8 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
   const pending = new Map<string, Pending>();
   /** Requests run here for other replicas: their injected responses, to cancel. */
   const incoming = new Map<string, ServerResponse>();
+  /** drain()'s callers, called once `pending` is empty. */
+  let drained: (() => void)[] = [];
 
   const post = (replica: string, message: Message) => {
     directory.send(replica, JSON.stringify(message)).catch((error: unknown) => {
@@ -145,6 +152,11 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
     if (!entry) return undefined;
     clearTimeout(entry.timer);
     pending.delete(rid);
+    if (pending.size === 0 && drained.length > 0) {
+      const callers = drained;
+      drained = [];
+      for (const done of callers) done();
+    }
     return entry;
   };
 
@@ -162,6 +174,8 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
       return sendFailure(res, 'SESSION_NOT_FOUND', 'Session not found');
     }
     const { owner } = lookup.found;
+    // Stopping began during the lookup: drain() may have found nothing pending already.
+    if (options.closing()) return sendFailure(res, 'SHUTTING_DOWN', 'Server is shutting down: retry shortly');
     if (pending.size >= MAX_PENDING) {
       return sendFailure(res, 'UNAVAILABLE', 'Too many forwarded requests: retry shortly', { 'retry-after': '1' });
     }
@@ -188,20 +202,26 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
       body: request.body,
     };
     const timer = setTimeout(() => {
-      const entry = settle(rid);
-      if (!entry) return;
+      if (!settle(rid)) return;
       post(owner, { t: 'cancel', rid });
-      if (entry.started) entry.res.end();
-      else
-        sendFailure(
-          res,
-          'FORWARD_TIMEOUT',
-          `The replica that holds this session did not answer within ${options.forwardTimeoutMs} ms ` +
-            '(MCP_FORWARD_TIMEOUT_MS): retry',
-        );
+      sendFailure(
+        res,
+        'FORWARD_TIMEOUT',
+        `The replica that holds this session did not answer within ${options.forwardTimeoutMs} ms ` +
+          '(MCP_FORWARD_TIMEOUT_MS): retry',
+      );
+      // Whether it still beats tells a slow replica from one that died with the request.
+      void directory.isAlive(owner).then(
+        (alive) =>
+          logger.warn(
+            { owner, ownerAlive: alive, session: request.sessionId, timeoutMs: options.forwardTimeoutMs },
+            'forwarding: the replica that holds the session did not answer in time',
+          ),
+        () => undefined,
+      );
     }, options.forwardTimeoutMs);
     timer.unref();
-    pending.set(rid, { res, owner, timer, started: false });
+    pending.set(rid, { res, owner, timer });
     res.once('close', () => {
       // The client went away before the answer ended: the owner stops the call.
       if (settle(rid)) post(owner, { t: 'cancel', rid });
@@ -240,7 +260,6 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
       for (const [name, value] of Object.entries(message.headers)) {
         if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) headers[name] = value;
       }
-      entry.started = true;
       // From now on the answer may take as long as a call may.
       clearTimeout(entry.timer);
       entry.timer = setTimeout(() => {
@@ -335,8 +354,20 @@ export function createForwarding(options: ForwardingOptions): Forwarding {
     );
   };
 
+  const drain = (timeoutMs: number) =>
+    new Promise<void>((resolve) => {
+      if (pending.size === 0) return resolve();
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      drained.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
   return {
     forward,
+    drain,
     // eslint-disable-next-line no-restricted-syntax -- one per process
     get inFlight() {
       return { pending: pending.size, incoming: incoming.size };

@@ -206,7 +206,12 @@ export function createSessionDirectory(options: DirectoryOptions): SessionDirect
     async close() {
       closed = true;
       clearTimeout(timer);
-      if (ready()) {
+      // Unsubscribed first: once Redis confirms, it delivers nothing more here, so a request
+      // published from then on finds nobody listening and its sender answers at once, instead of
+      // reaching a replica that has closed its connections and waiting out MCP_FORWARD_TIMEOUT_MS.
+      // What arrived before is answered through `commands`, ahead of the deletion below.
+      if (subscriber.status === 'ready') await subscriber.unsubscribe(channel).catch(() => undefined);
+      if (commands.status === 'ready') {
         const keys = [replicaKey(replicaId), ...[...options.localSessions()].map((session) => sessionKey(session.id))];
         await commands.del(...keys).catch(() => undefined);
       }
