@@ -22,7 +22,10 @@
 // attempt that fails before an answer is retried, up to maxAttempts: connection refused or reset,
 // HTTP 5xx, a JSON-RPC "shutting down" / "unavailable" error, and for the session transports a
 // session the server no longer knows (404) or a stream that ended (the replica holding it stopped):
-// the worker then opens a new session, as an MCP client does. The summary says how often and why.
+// the worker then opens a new session, as an MCP client does. An SSE POST whose connection broke
+// after it went out (the replica that took it was killed) may still have reached the session's
+// replica: the worker waits on the stream for its answer (15 s) before it tries again, as a careful
+// client does, or the call would run twice. The summary says how often and why.
 // A call counts as answered once ONE answer with its attempt's id arrives and matches `expect` (a
 // regular expression over the result's text). An answer with another id, a second answer, or an
 // answer to an attempt the client had already given up on (a call run twice) is counted as
@@ -39,6 +42,10 @@ if (!Array.isArray(targets) || targets.length === 0) {
 
 const PROTOCOL_VERSION = '2025-06-18';
 const ANSWER_TIMEOUT_MS = 30_000;
+/** How long an SSE client waits on its stream for the answer to a POST whose connection broke. */
+const UNKNOWN_OUTCOME_WAIT_MS = 15_000;
+/** Failures before the request went out: it cannot have been delivered. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 const RETRYABLE_RPC = new Set([-32018, -32011, -32016, -32020, -32023]); // shutting down, unavailable, too many sessions, forward timeout, store down
 let stopping = false;
 let sequence = 0;
@@ -285,9 +292,21 @@ class SseChannel {
     if (!stream) return { retry: 'stream ended', sessionGone: true };
     const answered = new Promise((resolve) => this.pending.set(body.id, resolve));
     const response = await post(stream.endpoint, body);
-    if (response.error || response.status !== 202) {
+    const abandon = (outcome) => {
       this.pending.delete(body.id);
       this.abandoned.add(body.id);
+      return outcome;
+    };
+    if (response.error && !NOT_SENT.has(response.error)) {
+      // The connection broke after the POST went out (the replica that took it was killed, say):
+      // it may have reached the session's replica, whose answer comes on the stream. Wait for it
+      // before trying again, as a careful client does, or the call would run twice.
+      const outcome = await this.await(answered, UNKNOWN_OUTCOME_WAIT_MS, `POST ${response.error}, no answer`);
+      if (outcome.retry) return abandon(outcome);
+      return { ...outcome, note: `POST ${response.error}, answered on the stream` };
+    }
+    if (response.error || response.status !== 202) {
+      abandon();
       if (response.status === 404) {
         this.drop();
         return { retry: 'HTTP 404 (session gone)', sessionGone: true };
@@ -295,16 +314,17 @@ class SseChannel {
       const answers = response.error ? [] : answersOf(response.text);
       return { retry: response.error ?? httpReason(response, answers) };
     }
+    const outcome = await this.await(answered, ANSWER_TIMEOUT_MS, 'no answer on the stream within 30 s');
+    return outcome.retry ? abandon(outcome) : outcome;
+  }
+  /** The answer, or { retry: reason } after `ms` (or when the stream ends). */
+  async await(answered, ms, reason) {
     let timer;
     const timeout = new Promise((resolve) => {
-      timer = setTimeout(() => resolve({ retry: 'no answer on the stream within 30 s' }), ANSWER_TIMEOUT_MS);
+      timer = setTimeout(() => resolve({ retry: reason }), ms);
     });
     const outcome = await Promise.race([answered, timeout]);
     clearTimeout(timer);
-    if (outcome.retry) {
-      this.pending.delete(body.id);
-      this.abandoned.add(body.id);
-    }
     return outcome;
   }
   async open() {
@@ -363,6 +383,7 @@ async function call(target, channel) {
       params: { name: target.tool, arguments: args },
     };
     const outcome = await channel.send(body);
+    if (outcome.note) count(`${target.name}: ${outcome.note}`);
     if (outcome.retry) {
       count(`${target.name}: ${outcome.retry}`);
       continue;
