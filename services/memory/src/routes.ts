@@ -124,8 +124,9 @@ export function memoryRoutes(app: FastifyInstance, { config, deps, logger }: Ser
       .send(PAGE),
   );
 
-  const openApi = buildOpenApi(`mcp-memory`);
-  app.get('/api/openapi.json', { config: { access: 'public' } }, () => openApi);
+  // Built on the first request: most deployments never ask for it (start-up memory).
+  let openApi: ReturnType<typeof buildOpenApi> | undefined;
+  app.get('/api/openapi.json', { config: { access: 'public' } }, () => (openApi ??= buildOpenApi(`mcp-memory`)));
 
   app.get('/api/memories', (request, reply) =>
     answer(request, reply, (signal) => {
